@@ -1,0 +1,334 @@
+package io.github.pvpatch;
+
+import io.github.pvpatch.x86.Encodings;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The new bytes of every site of a batch, computed and checked before anything is written.
+ *
+ * <p>Planning reads each site's current bytes, looks up its op, and runs the
+ * {@linkplain PatchOptions#patcher() patcher}; any broken rule throws a {@link PatchBug} (or, in
+ * {@linkplain PatchOptions.Mode#LENIENT lenient} mode, leaves that site unpatched and records
+ * why). Only {@link #apply()} writes, and it writes every site or none. The plan keeps the bytes
+ * in two flat arrays, so applying it allocates nothing per site.
+ *
+ * <p>The planner enforces, for every site: it lies inside the buffer
+ * ({@link Violation#SITE_OUTSIDE_BUFFER}); it shares no byte with another site of the batch
+ * ({@link Violation#SITES_OVERLAP}); it can hold an indirect call
+ * ({@link Violation#SITE_TOO_SHORT}); the ops table has its op ({@link Violation#OP_MISSING});
+ * then whatever the patcher enforces.
+ *
+ * <pre>{@code
+ * CodeBuffer code = CodeBuffer.wrap(text, 0xc1000000L);
+ * PatchPlan plan = PatchPlan.of(code, sites, ops);      // throws PatchBug, writes nothing
+ * plan.countByStrategy();                               // {INLINE_NATIVE=2, DIRECT_CALL=1}
+ * Journal journal = plan.apply();                       // writes all sites
+ * journal.revert();                                     // and puts the old bytes back
+ * }</pre>
+ */
+public final class PatchPlan {
+    private final CodeBuffer code;
+    private final PatchSite[] sites;
+    private final OpsTable ops;
+    private final PatchOptions options;
+    /** Start of each site's bytes in {@link #original} and {@link #patched}; one more entry at the end. */
+    private final int[] offsets;
+    private final byte[] original;
+    private final byte[] patched;
+    private final Strategy[] strategies;
+    /** Why a site was left unpatched in lenient mode; null when none was. */
+    private final PatchBug[] problems;
+
+    private PatchPlan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
+            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems) {
+        this.code = code;
+        this.sites = sites;
+        this.ops = ops;
+        this.options = options;
+        this.offsets = offsets;
+        this.original = original;
+        this.patched = patched;
+        this.strategies = strategies;
+        this.problems = problems;
+    }
+
+    /**
+     * {@return the plan of {@code sites} for {@code ops} with the {@linkplain PatchOptions#defaults()
+     * default options}}
+     *
+     * @param code the code the sites are in
+     * @param sites the sites, in any order
+     * @param ops the ops installed now
+     * @throws PatchBug if a site breaks a rule
+     */
+    public static PatchPlan of(CodeBuffer code, List<PatchSite> sites, OpsTable ops) {
+        return of(code, sites, ops, PatchOptions.defaults());
+    }
+
+    /**
+     * {@return the plan of {@code sites} for {@code ops}}
+     *
+     * @param code the code the sites are in
+     * @param sites the sites, in any order
+     * @param ops the ops installed now
+     * @param options the patcher, NOP table and mode
+     * @throws PatchBug if a site breaks a rule (in lenient mode only a batch-level rule)
+     * @throws IllegalArgumentException if the NOP table does not support a site's ISA
+     */
+    public static PatchPlan of(CodeBuffer code, List<PatchSite> sites, OpsTable ops, PatchOptions options) {
+        Objects.requireNonNull(code, "code");
+        PatchSite[] array = Objects.requireNonNull(sites, "sites").toArray(new PatchSite[0]);
+        int[] offsets = layout(array, options);
+        checkBatch(code, array);
+        byte[] original = new byte[offsets[array.length]];
+        for (int i = 0; i < array.length; i++) {
+            code.read(array[i].address(), original, offsets[i], array[i].length());
+        }
+        return plan(code, array, ops, options, offsets, original);
+    }
+
+    /** Re-plans the same sites from their original bytes, for {@link Journal#repatch}. */
+    static PatchPlan replan(PatchPlan base, OpsTable ops, PatchOptions options) {
+        layout(base.sites, options);
+        return plan(base.code, base.sites, ops, options, base.offsets, base.original);
+    }
+
+    private static int[] layout(PatchSite[] sites, PatchOptions options) {
+        Objects.requireNonNull(options, "options");
+        int[] offsets = new int[sites.length + 1];
+        long total = 0;
+        for (int i = 0; i < sites.length; i++) {
+            PatchSite s = Objects.requireNonNull(sites[i], "sites[" + i + "]");
+            if (!options.nops().supports(s.isa())) {
+                throw new IllegalArgumentException("nops=" + options.nops() + " are not NOPs on isa="
+                        + s.isa().displayName() + ", needed by " + s);
+            }
+            offsets[i] = (int) total;
+            total += s.length();
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("the batch's sites hold more than 2 GiB; split it");
+            }
+        }
+        offsets[sites.length] = (int) total;
+        return offsets;
+    }
+
+    private static void checkBatch(CodeBuffer code, PatchSite[] sites) {
+        for (PatchSite s : sites) {
+            if (!code.contains(s.address(), s.length())) {
+                throw PatchBug.of(Violation.SITE_OUTSIDE_BUFFER, s, s.length(), code.bytesFrom(s.address()),
+                        "the site is not inside " + code);
+            }
+        }
+        Integer[] order = sortedByAddress(sites);
+        for (int k = 1; k < sites.length; k++) {
+            PatchSite prev = sites[order == null ? k - 1 : order[k - 1]];
+            PatchSite next = sites[order == null ? k : order[k]];
+            if (Long.compareUnsigned(prev.addressAfter(), next.address()) > 0) {
+                throw PatchBug.of(Violation.SITES_OVERLAP, next, prev.addressAfter(), next.address(),
+                        "the site shares bytes with " + prev);
+            }
+        }
+    }
+
+    /** {@return null when the sites are already in address order (the usual case), else the order} */
+    private static Integer[] sortedByAddress(PatchSite[] sites) {
+        for (int i = 1; i < sites.length; i++) {
+            if (Long.compareUnsigned(sites[i - 1].address(), sites[i].address()) > 0) {
+                Integer[] order = new Integer[sites.length];
+                Arrays.setAll(order, k -> k);
+                Arrays.sort(order, (a, b) -> Long.compareUnsigned(sites[a].address(), sites[b].address()));
+                return order;
+            }
+        }
+        return null;
+    }
+
+    private static PatchPlan plan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options,
+            int[] offsets, byte[] original) {
+        Objects.requireNonNull(ops, "ops");
+        Objects.requireNonNull(options, "options");
+        byte[] patched = new byte[original.length];
+        Strategy[] strategies = new Strategy[sites.length];
+        PatchBug[] problems = null;
+        SiteWriter writer = new SiteWriter();
+        Patcher patcher = options.patcher();
+        boolean lenient = options.mode() == PatchOptions.Mode.LENIENT;
+        for (int i = 0; i < sites.length; i++) {
+            PatchSite site = sites[i];
+            int at = offsets[i];
+            try {
+                strategies[i] = planSite(site, ops, patcher, options, writer, original, at, patched);
+            } catch (PatchBug bug) {
+                if (!lenient || !bug.violation().isPerSite()) {
+                    throw bug;
+                }
+                if (problems == null) {
+                    problems = new PatchBug[sites.length];
+                }
+                problems[i] = bug;
+                strategies[i] = Strategy.LEFT_UNPATCHED;
+                System.arraycopy(original, at, patched, at, site.length());
+            }
+        }
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems);
+    }
+
+    private static Strategy planSite(PatchSite site, OpsTable ops, Patcher patcher, PatchOptions options,
+            SiteWriter writer, byte[] original, int at, byte[] patched) {
+        if (site.length() < Encodings.MIN_INDIRECT_LENGTH) {
+            throw PatchBug.of(Violation.SITE_TOO_SHORT, site, Encodings.MIN_INDIRECT_LENGTH,
+                    site.length(), "the site is shorter than the indirect call it must have held");
+        }
+        Op op = ops.lookup(site.type());
+        if (op == null) {
+            throw PatchBug.of(Violation.OP_MISSING, site, site.type(), -1,
+                    "the ops table has no op for type=" + site.type());
+        }
+        writer.reset(site, original, at, options.nops());
+        Strategy strategy = patcher.patch(site, op, writer);
+        if (strategy == null) {
+            throw new IllegalStateException(patcher + " returned no strategy for " + site);
+        }
+        writer.finishTo(patched, at);
+        return strategy;
+    }
+
+    /**
+     * Writes every site's new bytes, after checking that each site still holds the bytes the plan
+     * was made from. Allocates nothing per site.
+     *
+     * @return the journal that can revert or re-patch this batch
+     * @throws IllegalStateException if the code changed at a site since planning (nothing is
+     *     written), or the buffer is read-only
+     */
+    public Journal apply() {
+        requireCurrent(original, "planned");
+        writeAll(patched);
+        return new Journal(this);
+    }
+
+    void requireCurrent(byte[] expected, String what) {
+        if (!code.isWritable()) {
+            throw new IllegalStateException(code + " is read-only");
+        }
+        for (int i = 0; i < sites.length; i++) {
+            if (!code.equalsAt(sites[i].address(), expected, offsets[i], sites[i].length())) {
+                throw new IllegalStateException(sites[i] + ": the code no longer holds the bytes it was " + what
+                        + " from; nothing was written");
+            }
+        }
+    }
+
+    void writeAll(byte[] bytes) {
+        for (int i = 0; i < sites.length; i++) {
+            code.write(sites[i].address(), bytes, offsets[i], sites[i].length());
+        }
+    }
+
+    byte[] originalArray() {
+        return original;
+    }
+
+    byte[] patchedArray() {
+        return patched;
+    }
+
+    /** {@return the code buffer the plan reads and writes} */
+    public CodeBuffer code() {
+        return code;
+    }
+
+    /** {@return the ops table the plan was made for} */
+    public OpsTable ops() {
+        return ops;
+    }
+
+    /** {@return the options the plan was made with} */
+    public PatchOptions options() {
+        return options;
+    }
+
+    /** {@return the sites, in the order given} */
+    public List<PatchSite> sites() {
+        return Collections.unmodifiableList(Arrays.asList(sites));
+    }
+
+    /** {@return the number of sites} */
+    public int size() {
+        return sites.length;
+    }
+
+    /**
+     * {@return how site {@code i} is rewritten}
+     *
+     * @param i the site's index in {@link #sites()}
+     */
+    public Strategy strategy(int i) {
+        return strategies[Objects.checkIndex(i, sites.length)];
+    }
+
+    /**
+     * {@return a copy of the bytes site {@code i} held when planned}
+     *
+     * @param i the site's index
+     */
+    public byte[] originalBytes(int i) {
+        Objects.checkIndex(i, sites.length);
+        return Arrays.copyOfRange(original, offsets[i], offsets[i + 1]);
+    }
+
+    /**
+     * {@return a copy of the bytes site {@code i} will hold}
+     *
+     * @param i the site's index
+     */
+    public byte[] patchedBytes(int i) {
+        Objects.checkIndex(i, sites.length);
+        return Arrays.copyOfRange(patched, offsets[i], offsets[i + 1]);
+    }
+
+    /**
+     * {@return why site {@code i} was left unpatched, in lenient mode}
+     *
+     * @param i the site's index
+     */
+    public Optional<PatchBug> problem(int i) {
+        Objects.checkIndex(i, sites.length);
+        return problems == null ? Optional.empty() : Optional.ofNullable(problems[i]);
+    }
+
+    /** {@return every site left unpatched in lenient mode, with why, in site order} */
+    public List<PatchBug> problems() {
+        List<PatchBug> list = new ArrayList<>();
+        if (problems != null) {
+            for (PatchBug p : problems) {
+                if (p != null) {
+                    list.add(p);
+                }
+            }
+        }
+        return Collections.unmodifiableList(list);
+    }
+
+    /** {@return how many sites each strategy rewrites; strategies used by no site are absent} */
+    public Map<Strategy, Integer> countByStrategy() {
+        Map<Strategy, Integer> counts = new EnumMap<>(Strategy.class);
+        for (Strategy s : strategies) {
+            counts.merge(s, 1, Integer::sum);
+        }
+        return Collections.unmodifiableMap(counts);
+    }
+
+    @Override
+    public String toString() {
+        return "PatchPlan{sites=" + sites.length + ", " + countByStrategy() + ", " + code + "}";
+    }
+}

@@ -1,0 +1,79 @@
+package io.github.pvpatch;
+
+/**
+ * The rule a {@link PatchBug} reports as broken. Each constant says what
+ * {@link PatchBug#needed()} and {@link PatchBug#available()} mean for it.
+ */
+public enum Violation {
+    /**
+     * The site is shorter than the indirect call it must have held unpatched ("the patch-size is
+     * smaller than sizeof(indirect call)"). needed: the indirect call's length; available: the
+     * site's length.
+     */
+    SITE_TOO_SHORT(true),
+    /**
+     * The site is not wholly inside the code buffer. needed: the site's length; available: the
+     * bytes of the buffer from the site's address on (0 when it starts outside).
+     */
+    SITE_OUTSIDE_BUFFER(false),
+    /**
+     * Two sites of one batch share bytes. needed: the first byte past the earlier site; available:
+     * the first byte of the later site.
+     */
+    SITES_OVERLAP(false),
+    /** The ops table has no op for the site's type. needed: the type; available: -1. */
+    OP_MISSING(true),
+    /**
+     * The op cannot be reached the way the site reaches it, or the strategy does not handle this
+     * kind of op (a jump op at a call site, a NOP pad at a jump site). needed and available: 0.
+     */
+    OP_KIND_MISMATCH(true),
+    /** The code to write is longer than the site. needed: its length; available: the site's. */
+    CODE_TOO_LONG(true),
+    /**
+     * A native sequence destroys registers the site keeps. needed: the sequence's clobber mask;
+     * available: the site's clobber mask (both by register encoding).
+     */
+    NATIVE_CLOBBERS_KEPT_REGISTER(true),
+    /**
+     * A call target destroys registers the site keeps, and the push/pop pairs that would save
+     * them do not fit. needed: bytes of saves, call and restores; available: the site's length.
+     */
+    SAVES_DO_NOT_FIT(true),
+    /**
+     * A call target destroys registers the site keeps, and saving them would push over the op's
+     * stack arguments. needed: the number of pushes; available: 0 (no push is allowed).
+     */
+    SAVES_WITH_STACK_ARGUMENTS(true),
+    /**
+     * A {@code rel32} branch cannot reach the target (x86-64: beyond &plusmn;2 GiB; x86-32: a
+     * target that is not a 32-bit address). needed: the displacement; available: the largest
+     * displacement of the same sign.
+     */
+    TARGET_OUT_OF_REACH(true),
+    /**
+     * The bytes at the site are not what the site says (for example no indirect call at the
+     * recorded call offset). needed and available: 0; the message says what was found.
+     */
+    ORIGINAL_MISMATCH(true),
+    /**
+     * The bytes a patcher produced are not what it meant (checked by a verifier). needed and
+     * available: 0; the message says what differs.
+     */
+    OUTPUT_MISMATCH(true);
+
+    private final boolean perSite;
+
+    Violation(boolean perSite) {
+        this.perSite = perSite;
+    }
+
+    /**
+     * {@return whether the rule concerns one site alone} Such violations can be tolerated in
+     * {@link PatchOptions.Mode#LENIENT} mode by leaving the site unpatched; the others describe a
+     * malformed batch and always throw.
+     */
+    public boolean isPerSite() {
+        return perSite;
+    }
+}

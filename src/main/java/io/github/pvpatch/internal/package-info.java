@@ -1,0 +1,2 @@
+/** Implementation of the built-in patchers. Not exported; not API. */
+package io.github.pvpatch.internal;
