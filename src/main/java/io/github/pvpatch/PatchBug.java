@@ -22,9 +22,12 @@ import java.util.Optional;
 public final class PatchBug extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The rule broken. */
     private final Violation violation;
     private final transient PatchSite site;
+    /** What the rewrite needed. */
     private final long needed;
+    /** What the site had. */
     private final long available;
     private final transient ClobberSet registers;
 
