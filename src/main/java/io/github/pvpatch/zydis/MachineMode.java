@@ -1,0 +1,20 @@
+package io.github.pvpatch.zydis;
+
+/** The processor mode code is decoded in. */
+public enum MachineMode {
+    /** 32-bit protected mode, 32-bit stack (i386 code). */
+    X86_32(32),
+    /** 64-bit long mode, 64-bit stack. */
+    X86_64(64);
+
+    private final int bits;
+
+    MachineMode(int bits) {
+        this.bits = bits;
+    }
+
+    /** {@return 32 or 64} */
+    public int bits() {
+        return bits;
+    }
+}
