@@ -43,6 +43,7 @@ enum {
 #define F_MEMORY 0x04      /* has an explicit memory operand */
 #define F_MEM_ADDRESS 0x08 /* the memory operand's absolute address is known (RIP-relative or absolute) */
 #define F_RIP_RELATIVE 0x10
+#define F_FAR 0x20         /* a far call, jump or return: it changes the code segment too */
 
 #define REG_NONE (-1)
 #define REG_IP 16
@@ -100,6 +101,9 @@ static void summarize(const ZydisDecodedInstruction *insn, const ZydisDecodedOpe
 {
     memset(s, 0, sizeof *s);
     s->flags = F_VALID;
+    if (insn->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) {
+        s->flags |= F_FAR;
+    }
     s->mem_base = REG_NONE;
     s->mem_index = REG_NONE;
     for (ZyanU8 i = 0; i < insn->operand_count && i < ZYDIS_MAX_OPERAND_COUNT; i++) {

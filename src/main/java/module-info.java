@@ -4,11 +4,13 @@
  * <p>Exports the API ({@code io.github.pvpatch}), the x86 encodings
  * ({@code io.github.pvpatch.x86}) and the JNI binding to the Zydis disassembler
  * ({@code io.github.pvpatch.zydis}, which loads a native library: grant
- * {@code --enable-native-access=io.github.pvpatch} on JDK 22 and later);
+ * {@code --enable-native-access=io.github.pvpatch} on JDK 22 and later), and the
+ * disassembler-backed site checks ({@code io.github.pvpatch.verify});
  * {@code io.github.pvpatch.internal} holds the built-in strategies and is not exported.
  */
 module io.github.pvpatch {
     exports io.github.pvpatch;
     exports io.github.pvpatch.x86;
     exports io.github.pvpatch.zydis;
+    exports io.github.pvpatch.verify;
 }

@@ -2,7 +2,9 @@ package io.github.pvpatch;
 
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * What an ops-table slot holds, as far as patching cares: nothing to do, a short native
@@ -11,6 +13,8 @@ import java.util.Objects;
  * <pre>{@code
  * Op cli      = Op.nativeCode("fa", ClobberSet.none());
  * Op saveFl   = Op.nativeCode("9c 58", ClobberSet.of(Register.RAX));      // pushf; pop %rax
+ * Op readPv   = Op.nativeCodeAt(0xffffffff81001000L, HexFormat.of().parseHex("488b0500010000"),
+ *         ClobberSet.of(Register.RAX), List.of(Relocation.of(3, 4, 7)));  // mov rax, [rip+0x100]
  * Op handler  = Op.call(0xffffffff81234560L, ClobberSet.callerSaved(Isa.X86_64), true);
  * Op iretPath = Op.jump(0xffffffff81c00000L);
  * Op nothing  = Op.nop();
@@ -31,7 +35,24 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
      * @throws IllegalArgumentException if the code is longer than any site can be
      */
     static Native nativeCode(byte[] code, ClobberSet clobbers) {
-        return new Native(code.clone(), clobbers);
+        return new Native(code.clone(), clobbers, 0, false, Native.NO_RELOCATIONS);
+    }
+
+    /**
+     * {@return a native sequence that lives at {@code sourceAddress}, whose relative fields are
+     * re-aimed when it is copied into a site} Use it for code that has {@code rel8}/{@code rel32}
+     * branches or x86-64 RIP-relative operands pointing outside itself;
+     * {@code io.github.pvpatch.verify.NativeScanner} builds one from the bytes with a disassembler.
+     *
+     * @param sourceAddress the address of the code's first byte where it lives now
+     * @param code the instructions (copied)
+     * @param clobbers the registers the sequence destroys
+     * @param relocations its relative fields, in any order
+     * @throws IllegalArgumentException if a relocation is outside the code, or two overlap
+     */
+    static Native nativeCodeAt(long sourceAddress, byte[] code, ClobberSet clobbers, List<Relocation> relocations) {
+        Relocation[] r = Objects.requireNonNull(relocations, "relocations").toArray(new Relocation[0]);
+        return new Native(code.clone(), clobbers, sourceAddress, true, r);
     }
 
     /**
@@ -42,7 +63,8 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
      * @throws IllegalArgumentException if {@code hex} is not hex digits
      */
     static Native nativeCode(String hex, ClobberSet clobbers) {
-        return new Native(HexFormat.of().parseHex(Objects.requireNonNull(hex, "hex").replace(" ", "")), clobbers);
+        return new Native(HexFormat.of().parseHex(Objects.requireNonNull(hex, "hex").replace(" ", "")), clobbers, 0,
+                false, Native.NO_RELOCATIONS);
     }
 
     /**
@@ -78,6 +100,7 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
     /** {@return the registers the op destroys} */
     ClobberSet clobbers();
 
+
     /** The op that does nothing. */
     record Nop() implements Op {
         private static final Nop INSTANCE = new Nop();
@@ -94,16 +117,39 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
      * copied in and out.
      */
     final class Native implements Op {
+        /** Shared by every position-independent native op. */
+        private static final Relocation[] NO_RELOCATIONS = new Relocation[0];
+
         private final byte[] code;
         private final ClobberSet clobbers;
+        private final long sourceAddress;
+        private final boolean hasSource;
+        private final Relocation[] relocations;
 
-        private Native(byte[] code, ClobberSet clobbers) {
+        private Native(byte[] code, ClobberSet clobbers, long sourceAddress, boolean hasSource,
+                Relocation[] relocations) {
             this.clobbers = Objects.requireNonNull(clobbers, "clobbers");
             if (code.length > PatchSite.MAX_LENGTH) {
                 throw new IllegalArgumentException("native code length=" + code.length
                         + " exceeds the largest site, " + PatchSite.MAX_LENGTH);
             }
+            boolean[] used = new boolean[code.length];
+            for (Relocation r : relocations) {
+                Objects.requireNonNull(r, "relocations[i]");
+                if (r.instructionEnd() > code.length) {
+                    throw new IllegalArgumentException(r + " is outside the native code, length=" + code.length);
+                }
+                for (int i = r.fieldOffset(); i < r.fieldOffset() + r.fieldSize(); i++) {
+                    if (used[i]) {
+                        throw new IllegalArgumentException(r + " overlaps another relocation");
+                    }
+                    used[i] = true;
+                }
+            }
             this.code = code;
+            this.sourceAddress = sourceAddress;
+            this.hasSource = hasSource;
+            this.relocations = relocations;
         }
 
         /** {@return a copy of the instruction bytes} */
@@ -125,8 +171,19 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
             return code[Objects.checkIndex(index, code.length)] & 0xFF;
         }
 
+        /** {@return where the code lives, when it was built with {@link Op#nativeCodeAt}} */
+        public OptionalLong sourceAddress() {
+            return hasSource ? OptionalLong.of(sourceAddress) : OptionalLong.empty();
+        }
+
+        /** {@return the relative fields re-aimed when the code is copied; empty when position-independent} */
+        public List<Relocation> relocations() {
+            return List.of(relocations);
+        }
+
         /**
-         * Copies the code into {@code dst} at {@code offset}, allocating nothing.
+         * Copies the code into {@code dst} at {@code offset}, allocating nothing. Relative fields
+         * are copied as they are; {@link SiteWriter#putNative} re-aims them.
          *
          * @param dst where to copy
          * @param offset the first index written
@@ -137,6 +194,16 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
             System.arraycopy(code, 0, dst, offset, code.length);
         }
 
+        /** The relocations array itself, for the writer's allocation-free loop. */
+        Relocation[] relocationArray() {
+            return relocations;
+        }
+
+        /** The source address, meaningful only when {@link #sourceAddress()} is present. */
+        long sourceAddressOrZero() {
+            return sourceAddress;
+        }
+
         @Override
         public ClobberSet clobbers() {
             return clobbers;
@@ -144,18 +211,24 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Native && Arrays.equals(code, ((Native) o).code)
-                    && clobbers.equals(((Native) o).clobbers);
+            if (!(o instanceof Native)) {
+                return false;
+            }
+            Native n = (Native) o;
+            return Arrays.equals(code, n.code) && clobbers.equals(n.clobbers) && hasSource == n.hasSource
+                    && sourceAddress == n.sourceAddress && Arrays.equals(relocations, n.relocations);
         }
 
         @Override
         public int hashCode() {
-            return 31 * Arrays.hashCode(code) + clobbers.hashCode();
+            return 31 * (31 * Arrays.hashCode(code) + clobbers.hashCode()) + Long.hashCode(sourceAddress);
         }
 
         @Override
         public String toString() {
-            return "native[" + HexFormat.ofDelimiter(" ").formatHex(code) + "] clobbers=" + clobbers;
+            String s = "native[" + HexFormat.ofDelimiter(" ").formatHex(code) + "] clobbers=" + clobbers;
+            return hasSource ? s + " at=0x" + Long.toHexString(sourceAddress) + " relocations=" + relocations.length
+                    : s;
         }
     }
 

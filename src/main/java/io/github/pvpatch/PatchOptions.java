@@ -2,17 +2,19 @@ package io.github.pvpatch;
 
 import io.github.pvpatch.x86.NopTable;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * How a batch is patched: the {@link Patcher}, the {@link NopTable} for padding, and what to do
- * with a site that breaks a rule. Immutable; change one setting with a {@code with} method.
+ * How a batch is patched: the {@link Patcher}, the {@link NopTable} for padding, what to do with
+ * a site that breaks a rule, and an optional {@link SiteCheck} run on every site before anything
+ * is written. Immutable; change one setting with a {@code with} method.
  *
  * <pre>{@code
  * PatchOptions lenient = PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT);
  * }</pre>
  */
 public final class PatchOptions {
-    private static final PatchOptions DEFAULTS = new PatchOptions(Patcher.standard(), NopTable.P6, Mode.STRICT);
+    private static final PatchOptions DEFAULTS = new PatchOptions(Patcher.standard(), NopTable.P6, Mode.STRICT, null);
 
     /** What a plan does with a site that breaks a per-site rule. */
     public enum Mode {
@@ -29,14 +31,20 @@ public final class PatchOptions {
     private final Patcher patcher;
     private final NopTable nops;
     private final Mode mode;
+    /** Null when no check is set. */
+    private final SiteCheck check;
 
-    private PatchOptions(Patcher patcher, NopTable nops, Mode mode) {
+    private PatchOptions(Patcher patcher, NopTable nops, Mode mode, SiteCheck check) {
         this.patcher = Objects.requireNonNull(patcher, "patcher");
         this.nops = Objects.requireNonNull(nops, "nops");
         this.mode = Objects.requireNonNull(mode, "mode");
+        this.check = check;
     }
 
-    /** {@return the defaults: {@link Patcher#standard()}, {@link NopTable#P6}, {@link Mode#STRICT}} */
+    /**
+     * {@return the defaults: {@link Patcher#standard()}, {@link NopTable#P6}, {@link Mode#STRICT},
+     * no check}
+     */
     public static PatchOptions defaults() {
         return DEFAULTS;
     }
@@ -56,13 +64,37 @@ public final class PatchOptions {
         return mode;
     }
 
+    /** {@return the check run on every site, if any. Default is none} */
+    public Optional<SiteCheck> check() {
+        return Optional.ofNullable(check);
+    }
+
+    /** The hot-path form of {@link #check()}: null when none. */
+    SiteCheck checkOrNull() {
+        return check;
+    }
+
+    /**
+     * {@return these options with {@code newCheck} run on every site before anything is written}
+     *
+     * @param newCheck the check, such as {@code SiteVerifier.of(form)}
+     */
+    public PatchOptions withCheck(SiteCheck newCheck) {
+        return new PatchOptions(patcher, nops, mode, Objects.requireNonNull(newCheck, "check"));
+    }
+
+    /** {@return these options with no check} */
+    public PatchOptions withoutCheck() {
+        return new PatchOptions(patcher, nops, mode, null);
+    }
+
     /**
      * {@return these options with another patcher}
      *
      * @param newPatcher the patcher
      */
     public PatchOptions withPatcher(Patcher newPatcher) {
-        return new PatchOptions(newPatcher, nops, mode);
+        return new PatchOptions(newPatcher, nops, mode, check);
     }
 
     /**
@@ -71,7 +103,7 @@ public final class PatchOptions {
      * @param newNops the table
      */
     public PatchOptions withNops(NopTable newNops) {
-        return new PatchOptions(patcher, newNops, mode);
+        return new PatchOptions(patcher, newNops, mode, check);
     }
 
     /**
@@ -80,11 +112,12 @@ public final class PatchOptions {
      * @param newMode the mode
      */
     public PatchOptions withMode(Mode newMode) {
-        return new PatchOptions(patcher, nops, newMode);
+        return new PatchOptions(patcher, nops, newMode, check);
     }
 
     @Override
     public String toString() {
-        return "PatchOptions{patcher=" + patcher + ", nops=" + nops + ", mode=" + mode + "}";
+        return "PatchOptions{patcher=" + patcher + ", nops=" + nops + ", mode=" + mode
+                + (check == null ? "" : ", check=" + check) + "}";
     }
 }

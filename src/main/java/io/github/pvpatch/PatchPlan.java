@@ -23,7 +23,8 @@ import java.util.Optional;
  * ({@link Violation#SITE_OUTSIDE_BUFFER}); it shares no byte with another site of the batch
  * ({@link Violation#SITES_OVERLAP}); it can hold an indirect call
  * ({@link Violation#SITE_TOO_SHORT}); the ops table has its op ({@link Violation#OP_MISSING});
- * then whatever the patcher enforces.
+ * the {@linkplain PatchOptions#check() check}, if any, accepts its current bytes; then whatever
+ * the patcher enforces; then the check accepts the new bytes.
  *
  * <pre>{@code
  * CodeBuffer code = CodeBuffer.wrap(text, 0xc1000000L);
@@ -192,12 +193,20 @@ public final class PatchPlan {
             throw PatchBug.of(Violation.OP_MISSING, site, site.type(), -1,
                     "the ops table has no op for type=" + site.type());
         }
+        SiteCheck check = options.checkOrNull();
+        if (check != null) {
+            check.checkOriginal(site, op, Arrays.copyOfRange(original, at, at + site.length()));
+        }
         writer.reset(site, original, at, options.nops());
         Strategy strategy = patcher.patch(site, op, writer);
         if (strategy == null) {
             throw new IllegalStateException(patcher + " returned no strategy for " + site);
         }
         writer.finishTo(patched, at);
+        if (check != null) {
+            check.checkPatched(site, op, strategy, Arrays.copyOfRange(original, at, at + site.length()),
+                    Arrays.copyOfRange(patched, at, at + site.length()));
+        }
         return strategy;
     }
 

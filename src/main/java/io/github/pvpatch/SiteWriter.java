@@ -117,17 +117,70 @@ public final class SiteWriter {
     }
 
     /**
-     * Writes a native sequence.
+     * Writes a native sequence. When it {@linkplain Op.Native#sourceAddress() knows where it
+     * lives}, its {@linkplain Op.Native#relocations() relative fields} that point outside it are
+     * re-aimed at the same targets from the site.
      *
      * @param code the op's code
      * @return this writer
-     * @throws PatchBug {@link Violation#CODE_TOO_LONG} if it does not fit
+     * @throws PatchBug {@link Violation#CODE_TOO_LONG} if it does not fit, or
+     *     {@link Violation#TARGET_OUT_OF_REACH} if a relative field cannot reach its target from here
      */
     public SiteWriter putNative(Op.Native code) {
         ensure(code.length());
         code.copyTo(buf, pos);
+        for (Relocation r : code.relocationArray()) {
+            relocate(code, r);
+        }
         pos += code.length();
         return this;
+    }
+
+    /**
+     * Re-aims one relative field of native code just copied to {@code pos}, as the kernel's
+     * {@code __apply_relocation} does: a target inside the sequence moves with it; any other keeps
+     * its absolute address, and a displacement that no longer fits its field is a BUG.
+     */
+    private void relocate(Op.Native code, Relocation r) {
+        Isa isa = site.isa();
+        long source = code.sourceAddressOrZero();
+        int field = pos + r.fieldOffset();
+        long disp = readSigned(field, r.fieldSize());
+        long target = source + r.instructionEnd() + disp;
+        if (isa == Isa.X86_32) {
+            target &= 0xFFFF_FFFFL;
+        }
+        long offsetInCode = target - source;
+        if (isa == Isa.X86_32) {
+            offsetInCode &= 0xFFFF_FFFFL;
+        }
+        if (offsetInCode >= 0 && offsetInCode < code.length()) {
+            return;
+        }
+        long newDisp = target - (address() + r.instructionEnd());
+        if (isa == Isa.X86_32) {
+            newDisp = (int) newDisp;
+        }
+        long max = (1L << (8 * r.fieldSize() - 1)) - 1;
+        // A 32-bit field reaches the whole x86-32 address space, where addresses wrap.
+        boolean fits = isa == Isa.X86_32 && r.fieldSize() == 4 || (newDisp >= -max - 1 && newDisp <= max);
+        if (!fits) {
+            throw PatchBug.of(Violation.TARGET_OUT_OF_REACH, site, newDisp, newDisp < 0 ? -max - 1 : max,
+                    "native code's rel" + 8 * r.fieldSize() + " field at +" + r.fieldOffset() + " cannot reach target=0x"
+                            + Long.toHexString(target) + " from the site");
+        }
+        for (int i = 0; i < r.fieldSize(); i++) {
+            buf[field + i] = (byte) (newDisp >>> (8 * i));
+        }
+    }
+
+    private long readSigned(int at, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) {
+            v = v << 8 | (buf[at + i] & 0xFF);
+        }
+        int shift = 64 - 8 * size;
+        return v << shift >> shift;
     }
 
     /**

@@ -149,4 +149,31 @@ interface PatcherContract {
             assertArrayEquals(s.text(), text);
         });
     }
+
+    /**
+     * The disassembler agrees with the patcher on every site: a verified plan has exactly the
+     * outcome of an unverified one, so the verifier accepts every unpatched site the generators
+     * build and every output the patcher writes (natives are the kernel's real sequences here;
+     * random bytes are no instructions, and the verifier rightly refuses them).
+     */
+    @Test
+    default void verifierAcceptsEverythingThePatcherWrites() {
+        qt().withExamples(examples()).forAll(scenarios().map(Generators::withRealNatives)).checkAssert(s -> {
+            java.util.Map<PatchSite, UnpatchedForm> forms = new java.util.HashMap<>();
+            for (int i = 0; i < s.sites.size(); i++) {
+                forms.put(s.sites.get(i), UnpatchedForm.of(s.isa, s.table).withSlotClobbers(s.saves.get(i)));
+            }
+            io.github.pvpatch.verify.SiteVerifier verifier = io.github.pvpatch.verify.SiteVerifier.perSite(forms::get);
+            PatchPlan plain = PatchPlan.of(s.freshCode(), s.sites, s.ops, options(s, PatchOptions.Mode.LENIENT));
+            PatchPlan checked = PatchPlan.of(s.freshCode(), s.sites, s.ops,
+                    options(s, PatchOptions.Mode.LENIENT).withCheck(verifier));
+            for (int i = 0; i < s.sites.size(); i++) {
+                String where = "site " + i + " of " + s + checked.problem(i).map(b -> "\n" + b.getMessage()).orElse("");
+                assertEquals(plain.strategy(i), checked.strategy(i), where);
+                assertEquals(plain.problem(i).map(PatchBug::violation), checked.problem(i).map(PatchBug::violation), where);
+                assertEquals(Hex.of(plain.patchedBytes(i)), Hex.of(checked.patchedBytes(i)), where);
+            }
+            verifier.verify(checked);
+        });
+    }
 }

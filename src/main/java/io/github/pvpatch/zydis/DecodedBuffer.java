@@ -135,6 +135,16 @@ public final class DecodedBuffer {
     }
 
     /**
+     * {@return whether entry {@code i} is a far branch ({@code call far}, {@code jmp far},
+     * {@code retf}, {@code iret}): one that loads a code segment too}
+     *
+     * @param i the entry
+     */
+    public boolean isFarBranch(int i) {
+        return (flags[Objects.checkIndex(i, count)] & ZydisNative.F_FAR) != 0;
+    }
+
+    /**
      * {@return whether entry {@code i}'s memory operand has a known absolute address}
      *
      * @param i the entry

@@ -20,10 +20,11 @@ import java.util.OptionalLong;
  * @param displacementOffset where its 32-bit displacement field starts, when it has one
  * @param relativeImmediateOffset where its relative immediate (a branch displacement) starts
  * @param relativeImmediateBits the size of that immediate in bits (8, 16 or 32), 0 when none
+ * @param farBranch whether it is a far call, jump or return, which loads a code segment too
  */
 public record Instruction(long address, int length, int mnemonicId, String mnemonic, OptionalLong branchTarget,
         Optional<MemoryOperand> memory, int registersWritten, int registersRead, OptionalInt displacementOffset,
-        OptionalInt relativeImmediateOffset, int relativeImmediateBits) {
+        OptionalInt relativeImmediateOffset, int relativeImmediateBits, boolean farBranch) {
 
     /** {@return the address just past the instruction} */
     public long addressAfter() {

@@ -87,7 +87,8 @@ public final class ZydisDecoder {
                         : OptionalLong.empty(),
                 memory, (int) out[ZydisNative.OUT_WRITTEN], (int) out[ZydisNative.OUT_READ],
                 disp >= 0 ? OptionalInt.of(disp) : OptionalInt.empty(),
-                imm >= 0 ? OptionalInt.of(imm) : OptionalInt.empty(), (int) out[ZydisNative.OUT_IMM_SIZE]));
+                imm >= 0 ? OptionalInt.of(imm) : OptionalInt.empty(), (int) out[ZydisNative.OUT_IMM_SIZE],
+                (flags & ZydisNative.F_FAR) != 0));
     }
 
     /**

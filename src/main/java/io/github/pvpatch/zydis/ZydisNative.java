@@ -29,6 +29,7 @@ final class ZydisNative {
     static final int F_MEMORY = 0x04;
     static final int F_MEM_ADDRESS = 0x08;
     static final int F_RIP_RELATIVE = 0x10;
+    static final int F_FAR = 0x20;
 
     static {
         // Whoever reaches a native method first loads the shim; a failure surfaces as

@@ -1,6 +1,7 @@
 package io.github.pvpatch.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
@@ -8,11 +9,15 @@ import io.github.pvpatch.Isa;
 import io.github.pvpatch.Journal;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
+import io.github.pvpatch.PatchBug;
+import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Register;
 import io.github.pvpatch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.Violation;
+import io.github.pvpatch.verify.SiteVerifier;
 import io.github.pvpatch.x86.NopTable;
 import java.util.HexFormat;
 import java.util.List;
@@ -55,5 +60,18 @@ class QuickStartTest {
         // README-END
         assertEquals("51 52 ff 15 00 00 40 c0 5a 59", HexFormat.ofDelimiter(" ").formatHex(text, 0, 10));
         assertEquals("fa 0f 1f 84 00 00 00 00 00 90", HexFormat.ofDelimiter(" ").formatHex(plan.patchedBytes(0)));
+
+        // VERIFY-BEGIN
+        SiteVerifier verifier = SiteVerifier.of(form);   // disassembles with Zydis, through our JNI shim
+        PatchOptions verified = PatchOptions.defaults().withCheck(verifier);
+        Journal checked = PatchPlan.of(code, sites, nativeOps, verified).apply();   // each site checked first
+        // VERIFY-END
+        assertEquals("fa 0f 1f 84 00 00 00 00 00 90", HexFormat.ofDelimiter(" ").formatHex(text, 0, 10));
+        checked.revert();
+        text[0x10] ^= 0x01;   // push ecx (51) becomes push eax (50), and pop ecx (59) stays: no mirror
+        PatchBug bug = assertThrows(PatchBug.class, () -> PatchPlan.of(code, sites, nativeOps, verified));
+        System.out.println(bug.getMessage());
+        assertEquals(Violation.ORIGINAL_MISMATCH, bug.violation());
+        assertEquals(irqEnable, bug.site());
     }
 }

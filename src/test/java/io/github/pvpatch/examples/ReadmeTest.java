@@ -11,15 +11,20 @@ import org.junit.jupiter.api.Test;
 /** The README's example must be the code {@link QuickStartTest} compiles and runs. */
 class ReadmeTest {
 
+    private static String region(String test, String name) {
+        String begin = "// " + name + "-BEGIN\n";
+        String region = test.substring(test.indexOf(begin) + begin.length(), test.indexOf("        // " + name + "-END"));
+        return region.lines().map(l -> l.startsWith("        ") ? l.substring(8) : l).collect(Collectors.joining("\n"));
+    }
+
     @Test
-    void readmeShowsTheTestedExample() throws IOException {
+    void readmeShowsTheTestedExamples() throws IOException {
         String test = Files.readString(Path.of("src/test/java/io/github/pvpatch/examples/QuickStartTest.java"));
-        String region = test.substring(test.indexOf("// README-BEGIN\n") + 16, test.indexOf("        // README-END"));
-        String example = region.lines().map(l -> l.startsWith("        ") ? l.substring(8) : l)
-                .collect(Collectors.joining("\n"));
         String readme = Files.readString(Path.of("README.md"));
-        assertTrue(readme.contains("```java\n" + example + "\n```"),
-                "README.md's example differs from QuickStartTest's README-BEGIN..END region");
+        for (String name : new String[] {"README", "VERIFY"}) {
+            assertTrue(readme.contains("```java\n" + region(test, name) + "\n```"),
+                    "README.md's example differs from QuickStartTest's " + name + "-BEGIN..END region");
+        }
         assertTrue(readme.contains("mvn -B verify"), "the Quick start names the test command .ci/run runs");
     }
 }

@@ -152,6 +152,39 @@ public final class Generators {
                 }));
     }
 
+    /**
+     * {@return the kernel's native sequences of {@code isa} with the registers they really write}
+     * (KERNEL-FACTS section 4): real instructions, for properties that decode what they inline.
+     */
+    public static List<Op.Native> realNatives(Isa isa) {
+        ClobberSet none = ClobberSet.none();
+        ClobberSet ax = ClobberSet.of(Register.RAX);
+        if (isa == Isa.X86_32) {
+            return List.of(Op.nativeCode("fa", none), Op.nativeCode("fb", none), Op.nativeCode("9c 58", ax),
+                    Op.nativeCode("50 9d", none), Op.nativeCode("9c 58 fa", ax), Op.nativeCode("0f 20 d0", ax),
+                    Op.nativeCode("0f 20 d8", ax), Op.nativeCode("0f 22 d8", none), Op.nativeCode("0f 06", none),
+                    Op.nativeCode("0f 31", ClobberSet.of(Register.EAX, Register.EDX)), Op.nativeCode("c6 00 00", none));
+        }
+        return List.of(Op.nativeCode("fa", none), Op.nativeCode("fb", none), Op.nativeCode("9c 58", ax),
+                Op.nativeCode("57 9d", none), Op.nativeCode("0f 20 d0", ax), Op.nativeCode("0f 20 d8", ax),
+                Op.nativeCode("0f 22 df", none), Op.nativeCode("0f 01 3f", none), Op.nativeCode("0f 06", none),
+                Op.nativeCode("0f 09", none), Op.nativeCode("0f 01 f8", none), Op.nativeCode("89 f8", ax),
+                Op.nativeCode("48 89 f8", ax), Op.nativeCode("c6 07 00", none), Op.nativeCode("31 c0", ax));
+    }
+
+    /** {@return {@code s} with each native op replaced by a real sequence, chosen by its bytes} */
+    public static Scenario withRealNatives(Scenario s) {
+        List<Op.Native> pool = realNatives(s.isa);
+        OpsTable.Builder b = s.ops.toBuilder();
+        for (int t : s.ops.types()) {
+            Op op = s.ops.op(t).orElseThrow();
+            if (op instanceof Op.Native) {
+                b.put(t, pool.get(Math.floorMod(java.util.Arrays.hashCode(((Op.Native) op).code()), pool.size())));
+            }
+        }
+        return s.withOps(b.build());
+    }
+
     /** {@return scenarios with every kind of op} */
     public static Gen<Scenario> scenarios() {
         return scenarios(Set.of(Op.Nop.class, Op.Native.class, Op.Call.class, Op.Jump.class));

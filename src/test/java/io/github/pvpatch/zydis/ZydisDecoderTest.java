@@ -119,6 +119,17 @@ class ZydisDecoderTest {
     }
 
     @Test
+    void farBranchesAreMarked() {
+        assertTrue(decode(D32, "ff 2d 00 10 40 c0", 0).farBranch());     // jmp far [abs]
+        assertTrue(decode(D32, "ff 1d 00 10 40 c0", 0).farBranch());     // call far [abs]
+        assertFalse(decode(D32, "ff 25 00 10 40 c0", 0).farBranch());
+        byte[] b = bytes("ff 25 00 10 40 c0 ff 2d 00 10 40 c0");
+        DecodedBuffer out = D32.decodeAll(b, 0, b.length, 0);
+        assertFalse(out.isFarBranch(0));
+        assertTrue(out.isFarBranch(1));
+    }
+
+    @Test
     void bytesThatAreNoInstructionGiveEmptyNotAnException() {
         byte[] b = bytes("0f 0b 0f ff ff ff");  // ud2 is an instruction; 0f ff is not
         assertEquals("ud2", D64.decode(b, 0, 2, 0).orElseThrow().mnemonic());

@@ -1,0 +1,510 @@
+package io.github.pvpatch.verify;
+
+import io.github.pvpatch.ClobberSet;
+import io.github.pvpatch.Isa;
+import io.github.pvpatch.Op;
+import io.github.pvpatch.PatchBug;
+import io.github.pvpatch.PatchPlan;
+import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.SiteCheck;
+import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.Strategy;
+import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.Violation;
+import io.github.pvpatch.x86.NopTable;
+import io.github.pvpatch.zydis.DecodedBuffer;
+import io.github.pvpatch.zydis.Syntax;
+import io.github.pvpatch.zydis.ZydisDecoder;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * Checks patch sites with the Zydis disassembler, before and after patching: the thread's
+ * "the patcher could disassemble the unpatched sequence to make sure it's consistent with the
+ * site and clobbers", made cheap enough to run on every site.
+ *
+ * <p><b>Before</b> ({@link Violation#ORIGINAL_MISMATCH}): the site's bytes decode into whole
+ * instructions that end at the site's end, and are exactly: pushes of registers, the indirect
+ * call (jump, for jump sites) reading the op's slot of the {@link UnpatchedForm}'s table, at the
+ * recorded call offset when there is one, the same registers popped in mirror order, then NOP
+ * padding. The pushes must save every register the slot's implementation may destroy
+ * ({@link UnpatchedForm#slotClobbers()}) that the site keeps, and a site with stack arguments
+ * must push nothing. Any indirect encoding is accepted: the decoder, not a byte pattern, says
+ * which slot the instruction reads.
+ *
+ * <p><b>After</b> ({@link Violation#OUTPUT_MISMATCH}): the new bytes decode into whole
+ * instructions ending at the site's end, and are what the {@link Strategy} means: NOPs only;
+ * the native code, its relative operands aimed at the same targets as where it lives, writing no
+ * register the site keeps, then NOPs; {@code call}/{@code jmp rel32} landing on the op's target,
+ * then NOPs; saves pushed and popped in mirror order around the call, covering every register the
+ * target destroys that the site keeps, an even number of them on x86-64; or the original bytes,
+ * for a site left unpatched. NOPs appear only as padding.
+ *
+ * <p>Use it as a plan's {@link SiteCheck}, so nothing is written unless every site passes, or
+ * check a plan afterwards with {@link #verify(PatchPlan)}:
+ *
+ * <pre>{@code
+ * SiteVerifier verifier = SiteVerifier.of(UnpatchedForm.of(Isa.X86_64, pvOpsAddress));
+ * PatchPlan plan = PatchPlan.of(code, sites, ops, PatchOptions.defaults().withCheck(verifier));
+ * plan.apply();                                   // every site was verified before this wrote
+ * }</pre>
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class SiteVerifier implements SiteCheck {
+    private static final ThreadLocal<DecodedBuffer> BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
+    private static final int SP = 4;
+    private static final int REX_B = 0x41;
+    private static final int CALL_REL32 = 0xE8;
+    private static final int JMP_REL32 = 0xE9;
+
+    private final Function<PatchSite, UnpatchedForm> forms;
+    private final String description;
+
+    private SiteVerifier(Function<PatchSite, UnpatchedForm> forms, String description) {
+        this.forms = forms;
+        this.description = description;
+    }
+
+    /**
+     * {@return a verifier for sites whose slots are in {@code form}'s table and whose slot
+     * implementations destroy {@code form.slotClobbers()}}
+     *
+     * @param form the table address and slot convention of every site
+     * @throws io.github.pvpatch.zydis.ZydisUnavailableException if the shim cannot be loaded
+     */
+    public static SiteVerifier of(UnpatchedForm form) {
+        Objects.requireNonNull(form, "form");
+        Decoders.of(form.isa());
+        return new SiteVerifier(site -> form, "SiteVerifier{" + form + "}");
+    }
+
+    /**
+     * {@return a verifier that asks {@code forms} for each site's table and slot convention} Real
+     * kernels need it: their callee-save sites (clobbers = the return register) call thunks that
+     * save everything else, so {@code form.withSlotClobbers(ClobberSet.of(Register.RAX))} applies
+     * to them, and plain C slots to the rest.
+     *
+     * @param forms the form of each site; must not return null
+     * @throws io.github.pvpatch.zydis.ZydisUnavailableException if the shim cannot be loaded
+     */
+    public static SiteVerifier perSite(Function<PatchSite, UnpatchedForm> forms) {
+        Objects.requireNonNull(forms, "forms");
+        Decoders.of(Isa.X86_64);
+        return new SiteVerifier(forms, "SiteVerifier{per site}");
+    }
+
+    @Override
+    public void checkOriginal(PatchSite site, Op op, byte[] original) {
+        verifyOriginal(site, original);
+    }
+
+    @Override
+    public void checkPatched(PatchSite site, Op op, Strategy strategy, byte[] original, byte[] patched) {
+        verifyPatched(site, op, strategy, original, patched);
+    }
+
+    /**
+     * Checks every site of a plan: its original bytes, and the bytes the plan will write.
+     *
+     * @param plan the plan, applied or not
+     * @throws PatchBug for the first site that fails
+     */
+    public void verify(PatchPlan plan) {
+        for (int i = 0; i < plan.size(); i++) {
+            PatchSite site = plan.sites().get(i);
+            Strategy strategy = plan.strategy(i);
+            byte[] original = plan.originalBytes(i);
+            byte[] patched = plan.patchedBytes(i);
+            if (strategy == Strategy.LEFT_UNPATCHED) {
+                requireUnchanged(site, original, patched);
+                continue;
+            }
+            verifyOriginal(site, original);
+            Op op = plan.ops().op(site.type()).orElseThrow(() -> new IllegalStateException(
+                    "plan patched " + site + " but its ops table has no op for it"));
+            verifyPatched(site, op, strategy, original, patched);
+        }
+    }
+
+    /**
+     * Checks that a site's unpatched bytes are what the site says.
+     *
+     * @param site the site
+     * @param original its bytes, exactly {@code site.length()} of them
+     * @throws PatchBug {@link Violation#ORIGINAL_MISMATCH} saying what differs
+     * @throws IllegalArgumentException if {@code original} is not the site's length
+     */
+    public void verifyOriginal(PatchSite site, byte[] original) {
+        Listing l = listing(site, original, Violation.ORIGINAL_MISMATCH);
+        UnpatchedForm form = Objects.requireNonNull(forms.apply(site), "form of " + site);
+        if (form.isa() != site.isa()) {
+            throw new IllegalArgumentException("form=" + form + " is not of " + site);
+        }
+        int i = 0;
+        long pushes = 0;
+        int n = 0;
+        for (int r; i < l.count() && (r = l.pushed(i)) >= 0 && n < 16; i++) {
+            pushes |= (long) r << (4 * n++);
+        }
+        long slot = form.slotAddress(site.type());
+        String want = site.kind() == SiteKind.CALL ? "call" : "jmp";
+        if (i == l.count() || !l.readsSlot(i, want, slot)) {
+            throw l.mismatch(i, "expected a near indirect " + want + " through slot=0x" + Long.toHexString(slot));
+        }
+        if (site.callOffset().isPresent() && site.callOffset().getAsInt() != l.offset(i)) {
+            throw l.bug("the " + want + " is at +" + l.offset(i) + ", the site records callOffset="
+                    + site.callOffset().getAsInt());
+        }
+        int saved = l.requirePops(i + 1, pushes, n);
+        l.requirePaddingFrom(i + 1 + n, "after the " + want);
+        if (site.stackArguments() > 0 && n > 0) {
+            throw l.bug(ClobberSet.ofBits(saved), "the site pushes registers around its call, which would move its "
+                    + site.stackArguments() + " stack argument(s)");
+        }
+        ClobberSet unsaved = form.saves(site.kind(), site.clobbers()).minus(ClobberSet.ofBits(saved));
+        if (!unsaved.isEmpty()) {
+            throw l.bug(unsaved, "the unpatched call may destroy registers the site keeps, and does not save them");
+        }
+    }
+
+    /**
+     * Checks that the bytes a patcher produced are what {@code strategy} means for {@code op}.
+     *
+     * @param site the site
+     * @param op the op it was patched for
+     * @param strategy what the patcher says it did
+     * @param original the site's bytes before
+     * @param patched the site's bytes after
+     * @throws PatchBug {@link Violation#OUTPUT_MISMATCH} saying what differs
+     * @throws IllegalArgumentException if a byte array is not the site's length
+     */
+    public void verifyPatched(PatchSite site, Op op, Strategy strategy, byte[] original, byte[] patched) {
+        Objects.requireNonNull(op, "op");
+        Objects.requireNonNull(strategy, "strategy");
+        requireLength(site, original);
+        if (strategy == Strategy.LEFT_UNPATCHED) {
+            requireUnchanged(site, original, patched);
+            return;
+        }
+        Listing l = listing(site, patched, Violation.OUTPUT_MISMATCH);
+        int keeps = ~site.clobbers().bits();
+        switch (strategy) {
+            case NOP_PAD:
+                requireOp(l, op instanceof Op.Nop, op, strategy);
+                l.requirePaddingFrom(0, "in a NOP pad");
+                break;
+            case INLINE_NATIVE:
+                requireOp(l, op instanceof Op.Native, op, strategy);
+                checkNative(l, site, (Op.Native) op);
+                break;
+            case DIRECT_JUMP:
+                requireOp(l, op instanceof Op.Jump, op, strategy);
+                l.requireBranch(0, JMP_REL32, ((Op.Jump) op).target());
+                l.requirePaddingFrom(1, "after the jmp");
+                break;
+            case DIRECT_CALL:
+                requireOp(l, op instanceof Op.Call, op, strategy);
+                l.requireBranch(0, CALL_REL32, ((Op.Call) op).target());
+                l.requirePaddingFrom(1, "after the call");
+                l.requireCovered(op.clobbers().bits() & keeps, 0);
+                break;
+            case DIRECT_CALL_WITH_SAVES:
+            case DIRECT_CALL_IN_PLACE:
+                requireOp(l, op instanceof Op.Call, op, strategy);
+                checkSavedCall(l, site, (Op.Call) op, strategy == Strategy.DIRECT_CALL_IN_PLACE);
+                break;
+            default:
+                throw l.bug("strategy=" + strategy + " has no rule in this verifier");
+        }
+    }
+
+    private static void checkSavedCall(Listing l, PatchSite site, Op.Call call, boolean inPlace) {
+        int i = 0;
+        long pushes = 0;
+        int n = 0;
+        for (int r; i < l.count() && (r = l.pushed(i)) >= 0 && n < 16; i++) {
+            pushes |= (long) r << (4 * n++);
+        }
+        l.requireBranch(i, CALL_REL32, call.target());
+        if (inPlace && site.callOffset().isPresent() && site.callOffset().getAsInt() != l.offset(i)) {
+            throw l.bug("the call is at +" + l.offset(i) + ", the site records callOffset="
+                    + site.callOffset().getAsInt());
+        }
+        int next = i + 1;
+        // In place, the indirect call's extra byte or two stay behind the direct call as a NOP.
+        while (inPlace && next < l.count() && l.isPadding(next) && n > 0) {
+            next++;
+        }
+        int saved = l.requirePops(next, pushes, n);
+        l.requirePaddingFrom(next + n, "after the restores");
+        if (!inPlace && site.stackArguments() > 0 && n > 0) {
+            throw l.bug(ClobberSet.ofBits(saved), "saves push over " + site.stackArguments() + " stack argument(s)");
+        }
+        if (!inPlace && site.isa() == Isa.X86_64 && (n & 1) != 0) {
+            throw l.bug(n + " pushes leave the x86-64 stack misaligned at the call");
+        }
+        l.requireCovered(call.clobbers().bits() & ~site.clobbers().bits(), saved);
+    }
+
+    private static void checkNative(Listing l, PatchSite site, Op.Native op) {
+        int end = l.indexAt(op.length());
+        byte[] code = op.code();
+        long source = op.sourceAddress().orElse(site.address());
+        Listing src = listing(site, code, Violation.OUTPUT_MISMATCH, source, new DecodedBuffer());
+        if (src.count() != end) {
+            throw l.bug("the native code decodes into " + src.count() + " instructions, the site's first "
+                    + op.length() + " bytes into " + end);
+        }
+        int written = 0;
+        for (int i = 0; i < end; i++) {
+            if (l.length(i) != src.length(i) || l.mnemonicId(i) != src.mnemonicId(i)) {
+                throw l.mismatch(i, "the native code has '" + src.text(i) + "' here");
+            }
+            l.requireSameTarget(i, src, source, code.length, op.sourceAddress().isPresent());
+            written |= l.written(i);
+        }
+        l.requirePaddingFrom(end, "after the native code");
+        if (site.kind() == SiteKind.CALL) {
+            int kept = written & ~(1 << SP) & ~site.clobbers().bits();
+            if (kept != 0) {
+                throw l.bug(ClobberSet.ofBits(kept), "the native code writes registers the site keeps");
+            }
+        }
+    }
+
+    private static void requireOp(Listing l, boolean ok, Op op, Strategy strategy) {
+        if (!ok) {
+            throw l.bug("strategy=" + strategy + " does not apply to op " + op);
+        }
+    }
+
+    private static void requireUnchanged(PatchSite site, byte[] original, byte[] patched) {
+        requireLength(site, original);
+        requireLength(site, patched);
+        if (!Arrays.equals(original, patched)) {
+            throw PatchBug.of(Violation.OUTPUT_MISMATCH, site, 0, 0, "a site left unpatched has new bytes");
+        }
+    }
+
+    private static void requireLength(PatchSite site, byte[] bytes) {
+        if (Objects.requireNonNull(bytes, "bytes").length != site.length()) {
+            throw new IllegalArgumentException(bytes.length + " bytes given for " + site);
+        }
+    }
+
+    private static Listing listing(PatchSite site, byte[] bytes, Violation violation) {
+        requireLength(site, bytes);
+        return listing(site, bytes, violation, site.address(), BUFFER.get());
+    }
+
+    /** Decodes {@code bytes} at {@code address} into {@code into}; one listing per buffer at a time. */
+    private static Listing listing(PatchSite site, byte[] bytes, Violation violation, long address,
+            DecodedBuffer into) {
+        ZydisDecoder d = Decoders.of(site.isa());
+        DecodedBuffer out = d.decodeAll(bytes, 0, bytes.length, address, into);
+        Listing l = new Listing(site, bytes, out, d, violation);
+        for (int i = 0; i < out.count(); i++) {
+            if (!out.isValid(i)) {
+                throw l.bug("byte 0x" + Integer.toHexString(bytes[out.offset(i)] & 0xFF) + " at +" + out.offset(i)
+                        + " starts no instruction that ends inside the site");
+            }
+        }
+        return l;
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+
+    /** A site's bytes as decoded, with the questions the rules ask of them. */
+    private static final class Listing {
+        private final PatchSite site;
+        private final byte[] bytes;
+        private final DecodedBuffer d;
+        private final ZydisDecoder decoder;
+        private final Violation violation;
+
+        Listing(PatchSite site, byte[] bytes, DecodedBuffer d, ZydisDecoder decoder, Violation violation) {
+            this.site = site;
+            this.bytes = bytes;
+            this.d = d;
+            this.decoder = decoder;
+            this.violation = violation;
+        }
+
+        int count() {
+            return d.count();
+        }
+
+        int offset(int i) {
+            return d.offset(i);
+        }
+
+        int length(int i) {
+            return d.length(i);
+        }
+
+        int mnemonicId(int i) {
+            return d.mnemonicId(i);
+        }
+
+        int written(int i) {
+            return d.registersWritten(i);
+        }
+
+        /** {@return the instruction index that starts at byte {@code at}, failing when one straddles it} */
+        int indexAt(int at) {
+            for (int i = 0; i < count(); i++) {
+                if (offset(i) == at) {
+                    return i;
+                }
+                if (offset(i) + length(i) > at) {
+                    throw mismatch(i, "an instruction straddles +" + at + ", where the native code ends");
+                }
+            }
+            return count();
+        }
+
+        /** {@return the register {@code push r} at entry {@code i} saves, or -1 when it is no register push} */
+        int pushed(int i) {
+            return pushPop(i, 0x50);
+        }
+
+        private int pushPop(int i, int base) {
+            int at = offset(i);
+            int b = bytes[at] & 0xFF;
+            if (length(i) == 1 && b >= base && b < base + 8) {
+                return b - base;
+            }
+            if (length(i) == 2 && site.isa() == Isa.X86_64 && b == REX_B) {
+                int c = bytes[at + 1] & 0xFF;
+                return c >= base && c < base + 8 ? 8 + c - base : -1;
+            }
+            return -1;
+        }
+
+        boolean readsSlot(int i, String mnemonic, long slot) {
+            return d.mnemonic(i).equals(mnemonic) && !d.isFarBranch(i) && d.hasMemoryAddress(i)
+                    && !d.hasBranchTarget(i) && d.memoryAddress(i) == slot;
+        }
+
+        /** Checks {@code n} pops from entry {@code from}, mirroring the pushes; {@return the saved mask} */
+        int requirePops(int from, long pushes, int n) {
+            int saved = 0;
+            for (int k = n - 1; k >= 0; k--) {
+                int reg = (int) (pushes >>> (4 * k)) & 0xF;
+                int i = from + (n - 1 - k);
+                if (i >= count() || pushPop(i, 0x58) != reg) {
+                    throw mismatch(i, "expected pop " + name(reg) + " to mirror the push of it");
+                }
+                saved |= 1 << reg;
+            }
+            return saved & ~(1 << SP);
+        }
+
+        void requirePaddingFrom(int from, String where) {
+            for (int i = from; i < count(); i++) {
+                if (!isPadding(i)) {
+                    throw mismatch(i, "only NOP padding may follow " + where.replaceFirst("^in ", "") + "");
+                }
+            }
+        }
+
+        boolean isPadding(int i) {
+            if (d.mnemonic(i).equals("nop")) {
+                return true;
+            }
+            for (NopTable t : NopTable.values()) {
+                if (t.supports(site.isa()) && length(i) <= t.maxLength(site.isa())
+                        && t.isEntryAt(length(i), site.isa(), bytes, offset(i))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void requireBranch(int i, int opcode, long target) {
+            String what = opcode == CALL_REL32 ? "call" : "jmp";
+            if (i >= count() || (bytes[offset(i)] & 0xFF) != opcode || length(i) != 5 || !d.hasBranchTarget(i)) {
+                throw mismatch(i, "expected " + what + " rel32 to 0x" + Long.toHexString(target));
+            }
+            if (d.branchTarget(i) != target) {
+                throw mismatch(i, "the " + what + " lands on 0x" + Long.toHexString(d.branchTarget(i))
+                        + ", the op's target is 0x" + Long.toHexString(target));
+            }
+        }
+
+        void requireCovered(int destroyed, int saved) {
+            int unsaved = destroyed & ~saved & ~(1 << SP);
+            if (unsaved != 0) {
+                throw bug(ClobberSet.ofBits(unsaved), "the target destroys registers the site keeps, and they are not saved");
+            }
+        }
+
+        /**
+         * Entry {@code i} of the inlined code must reach what entry {@code i} of the source reaches:
+         * the same absolute target outside the code, the moved one inside it.
+         */
+        void requireSameTarget(int i, Listing src, long source, int codeLength, boolean hasSource) {
+            boolean branch = d.hasBranchTarget(i);
+            long got = branch ? d.branchTarget(i) : d.memoryAddress(i);
+            long want = branch ? src.d.branchTarget(i) : src.d.memoryAddress(i);
+            boolean relative = branch || src.d.hasMemoryAddress(i) && isRipRelative(src, i);
+            if (!relative) {
+                return;
+            }
+            long inside = mask(want - source);
+            if (inside >= 0 && inside < codeLength) {
+                want = mask(site.address() + inside);
+            } else if (!hasSource) {
+                throw mismatch(i, "the native code reaches 0x" + Long.toHexString(want)
+                        + " outside itself but has no source address to relocate from");
+            }
+            if (got != want) {
+                throw mismatch(i, "reaches 0x" + Long.toHexString(got) + ", the native code reaches 0x"
+                        + Long.toHexString(want));
+            }
+        }
+
+        private boolean isRipRelative(Listing src, int i) {
+            return decoder.decode(src.bytes, src.offset(i), src.length(i), 0).flatMap(insn -> insn.memory())
+                    .map(m -> m.isRipRelative()).orElse(false);
+        }
+
+        private long mask(long address) {
+            return site.isa() == Isa.X86_32 ? address & 0xFFFF_FFFFL : address;
+        }
+
+        String text(int i) {
+            return decoder.format(bytes, offset(i), length(i), d.address(i), Syntax.INTEL).orElse("?");
+        }
+
+        private String name(int reg) {
+            return io.github.pvpatch.Register.ofEncoding(reg).nameIn(site.isa());
+        }
+
+        PatchBug mismatch(int i, String why) {
+            if (i >= count()) {
+                return bug(why + ", found the end of the site");
+            }
+            return bug(why + ", found '" + text(i) + "' at +" + offset(i));
+        }
+
+        PatchBug bug(String why) {
+            return bug(ClobberSet.none(), why);
+        }
+
+        PatchBug bug(ClobberSet registers, String why) {
+            String what = violation == Violation.ORIGINAL_MISMATCH ? "unpatched" : "patched";
+            return PatchBug.of(violation, site, 0, 0, registers, what + " bytes " + hex() + ": " + why);
+        }
+
+        private String hex() {
+            return java.util.HexFormat.ofDelimiter(" ").formatHex(bytes).toLowerCase(Locale.ROOT);
+        }
+    }
+}
