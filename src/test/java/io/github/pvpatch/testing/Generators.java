@@ -275,7 +275,7 @@ public final class Generators {
     }
 
     /** Lists of {@code min..max} elements that shrink towards fewer. */
-    static <T> Gen<List<T>> lists(Gen<T> element, int min, int max) {
+    public static <T> Gen<List<T>> lists(Gen<T> element, int min, int max) {
         return integers().between(min, max).flatMap(n -> rnd -> {
             List<T> list = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
