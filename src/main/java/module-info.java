@@ -13,4 +13,8 @@ module io.github.pvpatch {
     exports io.github.pvpatch.x86;
     exports io.github.pvpatch.zydis;
     exports io.github.pvpatch.verify;
+    exports io.github.pvpatch.linux;
+
+    // XZ-compressed kernels only; absent at run time unless the user adds it (the command has it).
+    requires static org.tukaani.xz;
 }

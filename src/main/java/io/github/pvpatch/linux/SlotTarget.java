@@ -1,0 +1,30 @@
+package io.github.pvpatch.linux;
+
+import io.github.pvpatch.Op;
+
+/**
+ * What an ops-table slot of a kernel image holds, read from the image's bytes, and the op
+ * pvpatch will patch its sites for.
+ *
+ * @param type the slot index
+ * @param address the slot's initial target
+ * @param kind what the target is
+ * @param op the op its sites are patched for; {@link Op#nop()} for a {@link Kind#NOP}
+ * @param clobbersProven whether the op's clobbers were read from the code (a native sequence,
+ *     a recognized callee-save thunk) rather than taken from the C ABI or the kernel's contract
+ * @param description a short human-readable account, such as {@code "native fa (cli)"}
+ */
+public record SlotTarget(int type, long address, Kind kind, Op op, boolean clobbersProven, String description) {
+
+    /** What a slot's target is. */
+    public enum Kind {
+        /** A function whose body is only a return: its sites become NOPs. */
+        NOP,
+        /** A short straight-line sequence then a return, that fits and suits every site of the slot: inlined. */
+        NATIVE,
+        /** Pushes, a call, the mirrored pops, a return: it destroys only what it does not push. */
+        CALLEE_SAVE_THUNK,
+        /** Any other function: a direct call. */
+        FUNCTION
+    }
+}

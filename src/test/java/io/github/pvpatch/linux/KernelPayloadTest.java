@@ -1,0 +1,144 @@
+package io.github.pvpatch.linux;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** vmlinuz in, vmlinux out: the bzImage header and each payload format pvpatch reads. */
+class KernelPayloadTest {
+    @TempDir
+    Path dir;
+
+    /** A minimal bzImage: one setup sector, the HdrS header, the payload after the setup code. */
+    static byte[] bzImage(byte[] payload) {
+        int start = 2 * 512;
+        int offset = 0x40;
+        byte[] b = new byte[start + offset + payload.length + 4];
+        b[0x1F1] = 1;
+        b[0x202] = 'H';
+        b[0x203] = 'd';
+        b[0x204] = 'r';
+        b[0x205] = 'S';
+        le32(b, 0x248, offset);
+        le32(b, 0x24C, payload.length);
+        System.arraycopy(payload, 0, b, start + offset, payload.length);
+        return b;
+    }
+
+    private static void le32(byte[] b, int at, int v) {
+        for (int i = 0; i < 4; i++) {
+            b[at + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    private static byte[] elf() throws IOException {
+        return KernelImageTest.image("pvsample-x86_64");
+    }
+
+    @Test
+    void gzipPayloadsUnpackAndTheImageReads() throws IOException {
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(elf());
+        }
+        byte[] vmlinuz = bzImage(gz.toByteArray());
+        assertTrue(KernelPayload.isBzImage(vmlinuz));
+        assertArrayEquals(elf(), KernelPayload.extract(vmlinuz));
+        KernelImage k = KernelImage.read(vmlinuz);
+        assertTrue(k.wasUnpacked());
+        assertEquals(9, k.sites().size());
+    }
+
+    @Test
+    void xzPayloadsUnpackWithTheX86Filter() throws IOException {
+        ByteArrayOutputStream xz = new ByteArrayOutputStream();
+        // As the kernel's xz_wrap.sh: the x86 BCJ filter, then LZMA2, CRC32 check.
+        org.tukaani.xz.FilterOptions[] filters = {new org.tukaani.xz.X86Options(), new org.tukaani.xz.LZMA2Options()};
+        try (org.tukaani.xz.XZOutputStream out = new org.tukaani.xz.XZOutputStream(xz, filters,
+                org.tukaani.xz.XZ.CHECK_CRC32)) {
+            out.write(elf());
+        }
+        byte[] payload = xz.toByteArray();
+        // The kernel appends the uncompressed size after the stream; reading stops at the stream's end.
+        byte[] withSize = java.util.Arrays.copyOf(payload, payload.length + 4);
+        assertArrayEquals(elf(), KernelPayload.extract(bzImage(withSize)));
+    }
+
+    @Test
+    void lz4LegacyPayloadsFromTheLz4ToolUnpack() throws IOException, InterruptedException {
+        Path in = dir.resolve("vmlinux");
+        Files.write(in, elf());
+        Process p;
+        try {
+            p = new ProcessBuilder("lz4", "-l", "-9", "-f", in.toString(), dir.resolve("v.lz4").toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            assumeTrue(false, "no lz4 tool: " + e.getMessage());
+            return;
+        }
+        p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor());
+        byte[] lz4 = Files.readAllBytes(dir.resolve("v.lz4"));
+        assertEquals(0x02, lz4[0]);
+        assertArrayEquals(elf(), KernelPayload.extract(bzImage(lz4)));
+    }
+
+    @Test
+    void lz4BlocksWithLongLiteralsAndOverlappingMatches() {
+        // 20 literals 'a'..'t' (token 15 + extension 5), then a match of 30 at offset 1: 30 more 't's.
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(0xF0 | 15);   // literals 15+, match 15+4+
+        b.write(5);
+        for (int i = 0; i < 20; i++) {
+            b.write('a' + i);
+        }
+        b.write(1);
+        b.write(0);           // offset 1: repeat the last byte
+        b.write(30 - 19);     // match length 15 + 4 + 11 = 30
+        b.write(0x30);        // final sequence: 3 literals, no match
+        b.write('x');
+        b.write('y');
+        b.write('z');
+        byte[] block = b.toByteArray();
+        byte[] out = new byte[64];
+        int n = KernelPayload.lz4Block(block, 0, block.length, out);
+        assertEquals("abcdefghijklmnopqrst" + "t".repeat(30) + "xyz", new String(out, 0, n,
+                java.nio.charset.StandardCharsets.ISO_8859_1));
+        // Corrupt: a match reaching before the start of the output.
+        byte[] bad = {0x10, 'a', 5, 0, 0x00};
+        assertThrows(ImageFormatException.class, () -> KernelPayload.lz4Block(bad, 0, bad.length, new byte[64]));
+        byte[] cut = {(byte) 0xF0};
+        assertThrows(ImageFormatException.class, () -> KernelPayload.lz4Block(cut, 0, cut.length, new byte[64]));
+    }
+
+    @Test
+    void unsupportedAndBrokenPayloadsSaySo() {
+        ImageFormatException zstd = assertThrows(ImageFormatException.class,
+                () -> KernelPayload.extract(bzImage(new byte[] {0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, 0, 0})));
+        assertTrue(zstd.getMessage().contains("zstd, which pvpatch does not unpack"), zstd.getMessage());
+        ImageFormatException unknown = assertThrows(ImageFormatException.class,
+                () -> KernelPayload.extract(bzImage(new byte[] {1, 2, 3, 4, 5, 6})));
+        assertTrue(unknown.getMessage().contains("compression is unknown (first bytes 01 02 03 04 05 06)"),
+                unknown.getMessage());
+        byte[] truncated = bzImage(new byte[] {0x1F, (byte) 0x8B, 8, 0});
+        assertTrue(assertThrows(ImageFormatException.class, () -> KernelPayload.extract(truncated)).getMessage()
+                .contains("corrupt kernel payload"));
+        byte[] lies = bzImage(new byte[16]);
+        le32(lies, 0x24C, 1 << 30);
+        assertTrue(assertThrows(ImageFormatException.class, () -> KernelPayload.extract(lies)).getMessage()
+                .contains("runs past the end of the file"));
+        assertFalse(KernelPayload.isBzImage(new byte[10]));
+        assertThrows(ImageFormatException.class, () -> KernelPayload.extract(new byte[0x300]));
+    }
+}
