@@ -67,7 +67,8 @@ final class SlotClassifier {
             at += insn.length();
         }
         if (returns && body.isEmpty()) {
-            return new SlotTarget(type, target, SlotTarget.Kind.NOP, Op.nop(), true, "returns at once (nop)");
+            return new SlotTarget(type, target, SlotTarget.Kind.NOP, Op.nop(), SlotTarget.Evidence.READ_FROM_CODE,
+                    "returns at once (nop)");
         }
         if (returns) {
             SlotTarget thunk = thunk(type, target, body);
@@ -78,7 +79,8 @@ final class SlotClassifier {
             if (body.size() <= MAX_NATIVE_INSTRUCTIONS && straightLine(body) && native_.length <= minLength) {
                 Op.Native op = NativeScanner.scan(isa, target + bodyStart, native_);
                 if (allowed.containsAll(op.clobbers())) {
-                    return new SlotTarget(type, target, SlotTarget.Kind.NATIVE, op, true, "native "
+                    return new SlotTarget(type, target, SlotTarget.Kind.NATIVE, op, SlotTarget.Evidence.READ_FROM_CODE,
+                            "native "
                             + java.util.HexFormat.ofDelimiter(" ").formatHex(native_) + " (" + text(body) + ")");
                 }
             }
@@ -86,7 +88,8 @@ final class SlotClassifier {
         // A C function destroys what the ABI lets it. A slot used at callee-save sites holds,
         // by the kernel's contract, a function that saves everything else: assumed, not proven.
         ClobberSet clobbers = calleeSave ? returnRegisters() : ClobberSet.callerSaved(isa);
-        return new SlotTarget(type, target, SlotTarget.Kind.FUNCTION, Op.call(target, clobbers, true), false,
+        return new SlotTarget(type, target, SlotTarget.Kind.FUNCTION, Op.call(target, clobbers, true),
+                calleeSave ? SlotTarget.Evidence.KERNEL_CONTRACT : SlotTarget.Evidence.C_ABI,
                 calleeSave ? "function, assumed callee-save by the kernel's contract" : "function (C ABI clobbers)");
     }
 
@@ -128,7 +131,7 @@ final class SlotClassifier {
         }
         ClobberSet clobbers = ClobberSet.callerSaved(isa).minus(ClobberSet.ofBits(saved));
         return new SlotTarget(type, target, SlotTarget.Kind.CALLEE_SAVE_THUNK, Op.call(target, clobbers,
-                clobbers.contains(Register.RAX)), true, "callee-save thunk around call 0x"
+                clobbers.contains(Register.RAX)), SlotTarget.Evidence.READ_FROM_CODE, "callee-save thunk around call 0x"
                 + Long.toHexString(call.branchTarget().getAsLong()) + ", saves " + ClobberSet.ofBits(saved).toString(isa));
     }
 

@@ -10,11 +10,28 @@ import io.github.pvpatch.Op;
  * @param address the slot's initial target
  * @param kind what the target is
  * @param op the op its sites are patched for; {@link Op#nop()} for a {@link Kind#NOP}
- * @param clobbersProven whether the op's clobbers were read from the code (a native sequence,
- *     a recognized callee-save thunk) rather than taken from the C ABI or the kernel's contract
+ * @param evidence where the op's clobbers come from
  * @param description a short human-readable account, such as {@code "native fa (cli)"}
  */
-public record SlotTarget(int type, long address, Kind kind, Op op, boolean clobbersProven, String description) {
+public record SlotTarget(int type, long address, Kind kind, Op op, Evidence evidence, String description) {
+
+    /** Where an op's clobbers come from, strongest first. */
+    public enum Evidence {
+        /** Read from the code: a native sequence's writes, a thunk's pushes, a function that only returns. */
+        READ_FROM_CODE,
+        /** A plain function: what the C calling convention lets it destroy. */
+        C_ABI,
+        /**
+         * A function called at callee-save sites: the kernel's contract says it preserves all but
+         * the return registers; pvpatch could not prove it from the bytes.
+         */
+        KERNEL_CONTRACT
+    }
+
+    /** {@return whether the clobbers were read from the code} */
+    public boolean clobbersProven() {
+        return evidence == Evidence.READ_FROM_CODE;
+    }
 
     /** What a slot's target is. */
     public enum Kind {

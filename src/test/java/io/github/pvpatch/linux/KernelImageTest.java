@@ -57,6 +57,8 @@ class KernelImageTest {
         assertEquals(isa == Isa.X86_64 ? SlotTarget.Kind.NATIVE : SlotTarget.Kind.NOP, kinds.get(8));  // ident
         SlotTarget thunk = k.slots().stream().filter(s -> s.type() == 7).findFirst().orElseThrow();
         assertTrue(thunk.clobbersProven());
+        assertEquals(SlotTarget.Evidence.C_ABI, k.slots().stream().filter(s -> s.type() == 6).findFirst()
+                .orElseThrow().evidence());
         assertEquals(isa == Isa.X86_64 ? ClobberSet.of(Register.RAX) : ClobberSet.of(Register.EAX, Register.EDX),
                 thunk.op().clobbers());
         // Records without clobbers (the 2023 layout) are taken as CLBR_ANY.
@@ -135,6 +137,26 @@ class KernelImageTest {
         }
         Prelink.Result lenient = broken.prelink(Prelink.Options.defaults().withMode(PatchOptions.Mode.LENIENT));
         assertEquals(1, lenient.countByStrategy().get(Strategy.LEFT_UNPATCHED));
+    }
+
+    @Test
+    void aPlainFunctionAtACalleeSaveSiteIsAssumedCalleeSaveAndSaidSo() throws IOException {
+        // Rewrite the record of the mmu_update site (slot 6, a function that branches) to CLBR_RET.
+        byte[] file = image("pvsample-x86_64");
+        ElfFile elf = ElfFile.parse(file);
+        ElfFile.Section para = elf.section(ParaInstructions.SECTION).orElseThrow();
+        int record = 4;   // the fifth record: _start's PV_CALL(MMU_UPDATE)
+        int at = (int) para.offset() + 16 * record;
+        assertEquals(6, file[at + 8]);
+        file[at + 10] = 0x01;
+        file[at + 11] = 0x00;
+        KernelImage k = KernelImage.read(file);
+        SlotTarget six = k.slots().stream().filter(s -> s.type() == 6).findFirst().orElseThrow();
+        assertEquals(SlotTarget.Evidence.KERNEL_CONTRACT, six.evidence());
+        assertFalse(six.clobbersProven());
+        assertEquals(ClobberSet.of(Register.RAX), six.op().clobbers());
+        assertTrue(six.description().contains("assumed callee-save"), six.description());
+        assertEquals(Strategy.DIRECT_CALL, k.prelink(Prelink.Options.defaults()).plans().get(".text").strategy(record));
     }
 
     @Test

@@ -1,0 +1,126 @@
+package io.github.pvpatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command as a user meets it: output, files written, exit status, and one-line errors. */
+class MainTest {
+    private static final Path IMAGES = Path.of("target/test-images");
+
+    @TempDir
+    Path dir;
+
+    /** Output, error output and status of one run. */
+    record Run(int status, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void demoPatchesBothSampleImagesVerified() {
+        Run r = run("demo");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("== pvsample-x86_64: x86-64, 9 sites"), r.out());
+        assertTrue(r.out().contains("== pvsample-i386: x86-32, 9 sites"), r.out());
+        assertTrue(r.out().contains("after  fa 0f 1f 44 00 00                 cli; nop"), r.out());
+        assertTrue(r.out().contains("9 sites, 9 verified: {NOP_PAD=1, INLINE_NATIVE=6, DIRECT_CALL=2}"), r.out());
+        assertTrue(r.out().contains("callee-save thunk around call"), r.out());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void sitesListsEveryRecordOfImagesAndModules() {
+        Run image = run("sites", IMAGES.resolve("pvsample-x86_64-stripped").toString());
+        assertEquals(0, image.status(), image.err());
+        assertTrue(image.out().contains("x86-64 vmlinux, ABSOLUTE_64 records, 9 sites; pv_ops 0x"), image.out());
+        assertTrue(image.out().contains("from the sites' calls (9 of 9 agree)"), image.out());
+        assertEquals(9 + 2, image.out().lines().count());
+        Run module = run("sites", IMAGES.resolve("pvsample-i386-module.o").toString());
+        assertEquals(0, module.status(), module.err());
+        assertTrue(module.out().contains("x86-32 module"), module.out());
+        assertTrue(module.out().contains("pv_ops[7]"), module.out());
+        Run forced = run("sites", IMAGES.resolve("pvsample-x86_64-relative").toString(), "--layout", "relative_6");
+        assertEquals(0, forced.status(), forced.err());
+    }
+
+    @Test
+    void prelinkWritesTheImageAndDiffShowsEverySite() throws IOException {
+        Path in = IMAGES.resolve("pvsample-i386");
+        Path out = dir.resolve("prelinked");
+        Run p = run("prelink", in.toString(), "-o", out.toString(), "--verify");
+        assertEquals(0, p.status(), p.err());
+        assertTrue(p.out().contains("verified: 9 of 9 sites"), p.out());
+        assertTrue(p.out().contains(".init.text"), p.out());
+        byte[] before = Files.readAllBytes(in);
+        byte[] after = Files.readAllBytes(out);
+        assertEquals(before.length, after.length);
+        Run d = run("diff", in.toString(), out.toString());
+        assertEquals(0, d.status(), d.err());
+        assertTrue(d.out().endsWith("9 of 9 sites differ\n"), d.out());
+        assertTrue(d.out().contains("+ fb 0f 1f 84 00 00 00 00 00 90     sti; nop"), d.out());
+        Run same = run("diff", in.toString(), in.toString());
+        assertTrue(same.out().endsWith("0 of 9 sites differ\n"), same.out());
+    }
+
+    @Test
+    void badInputIsOneLineAndStatusOne() throws IOException {
+        Path junk = dir.resolve("junk");
+        Files.write(junk, new byte[64]);
+        assertError(run("sites", junk.toString()), "not an ELF file");
+        assertError(run("sites", dir.resolve("missing").toString()), "no such file");
+        Path cut = dir.resolve("cut");
+        Files.write(cut, java.util.Arrays.copyOf(Files.readAllBytes(IMAGES.resolve("pvsample-x86_64")), 700));
+        assertError(run("sites", cut.toString()), "runs past the end of the file");
+        assertError(run("prelink", IMAGES.resolve("pvsample-x86_64-module.o").toString(), "-o",
+                dir.resolve("x").toString()), "a module has no pv_ops");
+        // A site whose bytes are not its call: the record lies, the prelink refuses, nothing is written.
+        byte[] lying = Files.readAllBytes(IMAGES.resolve("pvsample-x86_64"));
+        io.github.pvpatch.linux.KernelImage k = io.github.pvpatch.linux.KernelImage.read(lying.clone());
+        io.github.pvpatch.PatchSite first = k.sites().get(0);
+        io.github.pvpatch.linux.ElfFile.Section text = k.sectionOf(first);
+        lying[(int) (text.offset() + first.address() - text.address()) + 2] ^= 0x10;
+        Path liar = dir.resolve("liar");
+        Files.write(liar, lying);
+        Path never = dir.resolve("never");
+        assertError(run("prelink", liar.toString(), "-o", never.toString()), "violation=ORIGINAL_MISMATCH");
+        assertFalse(Files.exists(never));
+        assertError(run("diff", IMAGES.resolve("pvsample-x86_64").toString(), IMAGES.resolve("pvsample-i386").toString()),
+                "is x86-32");
+    }
+
+    private static void assertError(Run r, String part) {
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertTrue(r.err().startsWith("pvpatch: ") && r.err().contains(part), r.err());
+        assertEquals(1, r.err().lines().count(), "one line: " + r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+    }
+
+    @Test
+    void badUsageShowsTheUsageAndStatusTwo() {
+        for (String[] args : new String[][] {{}, {"frobnicate"}, {"prelink", "x"}, {"sites"}, {"sites", "a", "b"},
+            {"sites", "a", "--layout"}, {"sites", "a", "--layout", "nope"}, {"sites", "a", "--bogus"}, {"demo", "x"}}) {
+            Run r = run(args);
+            assertEquals(2, r.status(), String.join(" ", args));
+            assertTrue(r.err().contains("usage: pvpatch demo"), r.err());
+        }
+        Run help = run("--help");
+        assertEquals(0, help.status());
+        assertTrue(help.out().contains("pvpatch prelink <image> -o <out>"));
+    }
+}
