@@ -255,7 +255,7 @@ public final class ClobberSet {
      * @param isa the instruction set
      */
     public boolean isIn(Isa isa) {
-        return (bits() & ~all(isa).bits()) == 0;
+        return (bits() & ~(isa == Isa.X86_32 ? ALL_32 : ALL_BITS)) == 0;
     }
 
     /**

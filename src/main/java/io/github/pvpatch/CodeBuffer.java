@@ -1,5 +1,6 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.internal.Bytes;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -170,6 +171,28 @@ public final class CodeBuffer {
         } else {
             buffer.put(at, src, offset, length);
         }
+    }
+
+    /**
+     * Reads for a caller that has already checked the range is inside the buffer (a pass, after
+     * its batch check): no second check, and the few bytes of a site moved as C's small
+     * {@code memcpy} moves them.
+     */
+    void readChecked(long address, byte[] dst, int offset, int length) {
+        if (array == null) {
+            read(address, dst, offset, length);
+            return;
+        }
+        Bytes.copy(array, arrayOffset + (int) (address - baseAddress), dst, offset, length);
+    }
+
+    /** Writes for a caller that has already checked the range (see {@link #readChecked}). */
+    void writeChecked(long address, byte[] src, int offset, int length) {
+        if (array == null) {
+            write(address, src, offset, length);
+            return;
+        }
+        Bytes.copy(src, offset, array, arrayOffset + (int) (address - baseAddress), length);
     }
 
     /** {@return whether the bytes at {@code address} equal {@code src[offset .. offset+length)}} */

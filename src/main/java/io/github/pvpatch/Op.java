@@ -191,7 +191,10 @@ public sealed interface Op permits Op.Nop, Op.Native, Op.Call, Op.Jump {
          */
         public void copyTo(byte[] dst, int offset) {
             Objects.checkFromIndexSize(offset, code.length, dst.length);
-            System.arraycopy(code, 0, dst, offset, code.length);
+            byte[] c = code;
+            for (int i = 0; i < c.length; i++) {
+                dst[offset + i] = c[i];
+            }
         }
 
         /** The relocations array itself, for the writer's allocation-free loop. */

@@ -197,12 +197,12 @@ public final class PatchPlan {
         if (check != null) {
             check.checkOriginal(site, op, Arrays.copyOfRange(original, at, at + site.length()));
         }
-        writer.reset(site, original, at, options.nops());
+        writer.reset(site, original, at, patched, at, options.nops());
         Strategy strategy = patcher.patch(site, op, writer);
         if (strategy == null) {
             throw new IllegalStateException(patcher + " returned no strategy for " + site);
         }
-        writer.finishTo(patched, at);
+        writer.finish();
         if (check != null) {
             check.checkPatched(site, op, strategy, Arrays.copyOfRange(original, at, at + site.length()),
                     Arrays.copyOfRange(patched, at, at + site.length()));

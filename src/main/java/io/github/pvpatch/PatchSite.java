@@ -178,6 +178,11 @@ public final class PatchSite {
         return callOffset < 0 ? OptionalInt.empty() : OptionalInt.of(callOffset);
     }
 
+    /** The call offset or -1, without an {@code OptionalInt}, for the planner's hot path. */
+    int callOffsetOrMinusOne() {
+        return callOffset;
+    }
+
     /** {@return how many of the op's arguments are on the stack; 0 when all are in registers} */
     public int stackArguments() {
         return stackArguments;

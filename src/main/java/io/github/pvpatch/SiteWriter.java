@@ -20,8 +20,19 @@ import java.util.Objects;
  * keep part of them (such as the in-place indirect-to-direct conversion).
  */
 public final class SiteWriter {
-    private final byte[] buf = new byte[PatchSite.MAX_LENGTH];
+    /** Where the site's new bytes go: the planner's array, from {@link #outBase} on. */
+    private byte[] buf;
+    private int outBase;
+    /** The site as an object: given, or made on first {@link #site()} call (a table pass gives primitives). */
     private PatchSite site;
+    private Isa isa;
+    private long siteAddress;
+    private int length;
+    private int type;
+    private SiteKind kind;
+    private int clobbers;
+    private int callOffset;
+    private int stackArguments;
     private byte[] original;
     private int originalOffset;
     private NopTable nops;
@@ -30,24 +41,80 @@ public final class SiteWriter {
     SiteWriter() {
     }
 
-    void reset(PatchSite site, byte[] original, int originalOffset, NopTable nops) {
+    void reset(PatchSite site, byte[] original, int originalOffset, byte[] out, int outOffset, NopTable nops) {
+        reset(site.isa(), site.address(), site.length(), site.type(), site.kind(), site.clobbers().bits(),
+                site.callOffsetOrMinusOne(), site.stackArguments(), original, originalOffset, out, outOffset, nops);
         this.site = site;
+    }
+
+    /** Resets for a site given as fields, allocating nothing; {@link #site()} makes the object if asked. */
+    void reset(Isa isa, long address, int length, int type, SiteKind kind, int clobbers, int callOffset,
+            int stackArguments, byte[] original, int originalOffset, byte[] out, int outOffset, NopTable nops) {
+        this.buf = out;
+        this.outBase = outOffset;
+        this.site = null;
+        this.isa = isa;
+        this.siteAddress = address;
+        this.length = length;
+        this.type = type;
+        this.kind = kind;
+        this.clobbers = clobbers;
+        this.callOffset = callOffset;
+        this.stackArguments = stackArguments;
         this.original = original;
         this.originalOffset = originalOffset;
         this.nops = nops;
         this.pos = 0;
     }
 
-    /** Pads to the end with NOPs and copies the site's bytes to {@code dst}. */
-    void finishTo(byte[] dst, int offset) {
-        int len = site.length();
-        nops.fill(buf, pos, len - pos, site.isa());
-        System.arraycopy(buf, 0, dst, offset, len);
+    /** Pads the rest of the site with NOPs: its new bytes are then complete in the output array. */
+    void finish() {
+        nops.fill(buf, outBase + pos, length - pos, isa);
     }
 
-    /** {@return the site being written} */
+    /** {@return the site being written} A pass over a {@link SiteTable} makes it on first call. */
     public PatchSite site() {
+        if (site == null) {
+            PatchSite s = PatchSite.of(isa, siteAddress, length, type, ClobberSet.ofBits(clobbers)).withKind(kind)
+                    .withStackArguments(stackArguments);
+            site = callOffset >= 0 ? s.withCallOffset(callOffset) : s;
+        }
         return site;
+    }
+
+    /** {@return the site's instruction set} The {@code site...} accessors read the site without making an object. */
+    public Isa isa() {
+        return isa;
+    }
+
+    /** {@return the site's length in bytes} */
+    public int siteLength() {
+        return length;
+    }
+
+    /** {@return the site's op type} */
+    public int siteType() {
+        return type;
+    }
+
+    /** {@return whether the site calls or jumps} */
+    public SiteKind siteKind() {
+        return kind;
+    }
+
+    /** {@return the site's clobbers, as {@link ClobberSet#bits()}} */
+    public int siteClobberBits() {
+        return clobbers;
+    }
+
+    /** {@return where the site's call starts, or -1 when the site does not record it} */
+    public int siteCallOffset() {
+        return callOffset;
+    }
+
+    /** {@return how many of the op's arguments are on the stack} */
+    public int siteStackArguments() {
+        return stackArguments;
     }
 
     /** {@return the NOP table used for padding} */
@@ -62,12 +129,12 @@ public final class SiteWriter {
 
     /** {@return how many bytes are left before the end of the site} */
     public int remaining() {
-        return site.length() - pos;
+        return length - pos;
     }
 
     /** {@return the address of the next byte to write} */
     public long address() {
-        return site.address() + pos;
+        return siteAddress + pos;
     }
 
     /**
@@ -76,7 +143,7 @@ public final class SiteWriter {
      * @param index 0 to {@code site().length() - 1}
      */
     public int originalByte(int index) {
-        return original[originalOffset + Objects.checkIndex(index, site.length())] & 0xFF;
+        return original[originalOffset + Objects.checkIndex(index, length)] & 0xFF;
     }
 
     /**
@@ -86,9 +153,8 @@ public final class SiteWriter {
      * @param index where to look, 0 to {@code site().length() - 1}
      */
     public IndirectForm originalIndirectAt(int index) {
-        Objects.checkIndex(index, site.length());
-        return IndirectForm.find(site.isa(), site.kind(), original, originalOffset + index,
-                originalOffset + site.length());
+        Objects.checkIndex(index, length);
+        return IndirectForm.find(isa, kind, original, originalOffset + index, originalOffset + length);
     }
 
     /**
@@ -99,8 +165,8 @@ public final class SiteWriter {
      * @param length the entry's length; 0 always matches
      */
     public boolean originalIsNop(int index, int length) {
-        return index >= 0 && length >= 0 && index + length <= site.length()
-                && nops.isEntryAt(length, site.isa(), original, originalOffset + index);
+        return index >= 0 && length >= 0 && index + length <= this.length
+                && nops.isEntryAt(length, isa, original, originalOffset + index);
     }
 
     /**
@@ -112,7 +178,7 @@ public final class SiteWriter {
      */
     public SiteWriter put(int value) {
         ensure(1);
-        buf[pos++] = (byte) value;
+        buf[outBase + pos++] = (byte) value;
         return this;
     }
 
@@ -128,7 +194,7 @@ public final class SiteWriter {
      */
     public SiteWriter putNative(Op.Native code) {
         ensure(code.length());
-        code.copyTo(buf, pos);
+        code.copyTo(buf, outBase + pos);
         for (Relocation r : code.relocationArray()) {
             relocate(code, r);
         }
@@ -142,9 +208,8 @@ public final class SiteWriter {
      * its absolute address, and a displacement that no longer fits its field is a BUG.
      */
     private void relocate(Op.Native code, Relocation r) {
-        Isa isa = site.isa();
         long source = code.sourceAddressOrZero();
-        int field = pos + r.fieldOffset();
+        int field = outBase + pos + r.fieldOffset();
         long disp = readSigned(field, r.fieldSize());
         long target = source + r.instructionEnd() + disp;
         if (isa == Isa.X86_32) {
@@ -165,7 +230,7 @@ public final class SiteWriter {
         // A 32-bit field reaches the whole x86-32 address space, where addresses wrap.
         boolean fits = isa == Isa.X86_32 && r.fieldSize() == 4 || (newDisp >= -max - 1 && newDisp <= max);
         if (!fits) {
-            throw PatchBug.of(Violation.TARGET_OUT_OF_REACH, site, newDisp, newDisp < 0 ? -max - 1 : max,
+            throw PatchBug.of(Violation.TARGET_OUT_OF_REACH, site(), newDisp, newDisp < 0 ? -max - 1 : max,
                     "native code's rel" + 8 * r.fieldSize() + " field at +" + r.fieldOffset() + " cannot reach target=0x"
                             + Long.toHexString(target) + " from the site");
         }
@@ -192,9 +257,9 @@ public final class SiteWriter {
      * @throws IndexOutOfBoundsException if the range is outside the site
      */
     public SiteWriter putOriginal(int from, int to) {
-        Objects.checkFromToIndex(from, to, site.length());
+        Objects.checkFromToIndex(from, to, length);
         ensure(to - from);
-        System.arraycopy(original, originalOffset + from, buf, pos, to - from);
+        System.arraycopy(original, originalOffset + from, buf, outBase + pos, to - from);
         pos += to - from;
         return this;
     }
@@ -210,7 +275,7 @@ public final class SiteWriter {
             throw new IllegalArgumentException("count=" + count + " is negative");
         }
         ensure(count);
-        nops.fill(buf, pos, count, site.isa());
+        nops.fill(buf, outBase + pos, count, isa);
         pos += count;
         return this;
     }
@@ -223,10 +288,7 @@ public final class SiteWriter {
      * @throws PatchBug {@link Violation#TARGET_OUT_OF_REACH} or {@link Violation#CODE_TOO_LONG}
      */
     public SiteWriter putCall(long target) {
-        requireReach(target);
-        ensure(Encodings.BRANCH_REL32_LENGTH);
-        pos = Encodings.putCallRel32(buf, pos, site.isa(), address(), target);
-        return this;
+        return putBranch(Encodings.CALL_REL32, target);
     }
 
     /**
@@ -237,10 +299,7 @@ public final class SiteWriter {
      * @throws PatchBug {@link Violation#TARGET_OUT_OF_REACH} or {@link Violation#CODE_TOO_LONG}
      */
     public SiteWriter putJump(long target) {
-        requireReach(target);
-        ensure(Encodings.BRANCH_REL32_LENGTH);
-        pos = Encodings.putJmpRel32(buf, pos, site.isa(), address(), target);
-        return this;
+        return putBranch(Encodings.JMP_REL32, target);
     }
 
     /**
@@ -250,9 +309,9 @@ public final class SiteWriter {
      * @return this writer
      */
     public SiteWriter putSaves(ClobberSet registers) {
-        registers.requireIn(site.isa());
-        ensure(Encodings.savesLength(site.isa(), registers.bits()));
-        pos = Encodings.putSaves(buf, pos, site.isa(), registers.bits());
+        registers.requireIn(isa);
+        ensure(Encodings.savesLength(isa, registers.bits()));
+        pos = Encodings.putSaves(buf, outBase + pos, isa, registers.bits()) - outBase;
         return this;
     }
 
@@ -263,26 +322,48 @@ public final class SiteWriter {
      * @return this writer
      */
     public SiteWriter putRestores(ClobberSet registers) {
-        registers.requireIn(site.isa());
-        ensure(Encodings.savesLength(site.isa(), registers.bits()));
-        pos = Encodings.putRestores(buf, pos, site.isa(), registers.bits());
+        registers.requireIn(isa);
+        ensure(Encodings.savesLength(isa, registers.bits()));
+        pos = Encodings.putRestores(buf, outBase + pos, isa, registers.bits()) - outBase;
+        return this;
+    }
+
+    /** {@code call}/{@code jmp rel32}: reach and room checked once, the five bytes written in place. */
+    private SiteWriter putBranch(int opcode, long target) {
+        requireReach(target);
+        ensure(Encodings.BRANCH_REL32_LENGTH);
+        int at = outBase + pos;
+        int disp = (int) Encodings.rel32Displacement(address(), target);
+        buf[at] = (byte) opcode;
+        buf[at + 1] = (byte) disp;
+        buf[at + 2] = (byte) (disp >>> 8);
+        buf[at + 3] = (byte) (disp >>> 16);
+        buf[at + 4] = (byte) (disp >>> 24);
+        pos += Encodings.BRANCH_REL32_LENGTH;
         return this;
     }
 
     private void requireReach(long target) {
-        long at = address();
-        if (!Encodings.reachesRel32(site.isa(), at, target)) {
-            long disp = Encodings.rel32Displacement(at, target);
-            throw PatchBug.of(Violation.TARGET_OUT_OF_REACH, site, disp,
-                    disp < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE,
-                    "rel32 at 0x" + Long.toHexString(at) + " cannot reach target=0x" + Long.toHexString(target));
+        if (!Encodings.reachesRel32(isa, address(), target)) {
+            throw outOfReach(target);
         }
     }
 
+    private PatchBug outOfReach(long target) {
+        long at = address();
+        long disp = Encodings.rel32Displacement(at, target);
+        return PatchBug.of(Violation.TARGET_OUT_OF_REACH, site(), disp, disp < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE,
+                "rel32 at 0x" + Long.toHexString(at) + " cannot reach target=0x" + Long.toHexString(target));
+    }
+
+
     private void ensure(int n) {
-        if (n > site.length() - pos) {
-            throw PatchBug.of(Violation.CODE_TOO_LONG, site, (long) pos + n, site.length(),
-                    "the patch does not fit in the site");
+        if (n > length - pos) {
+            throw tooLong(n);
         }
+    }
+
+    private PatchBug tooLong(int n) {
+        return PatchBug.of(Violation.CODE_TOO_LONG, site(), (long) pos + n, length, "the patch does not fit in the site");
     }
 }

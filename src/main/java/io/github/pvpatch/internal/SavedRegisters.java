@@ -23,7 +23,7 @@ final class SavedRegisters {
         long pushes = 0;
         int count = 0;
         int i = 0;
-        boolean x64 = out.site().isa() == io.github.pvpatch.Isa.X86_64;
+        boolean x64 = out.isa() == io.github.pvpatch.Isa.X86_64;
         while (i < callOffset) {
             int b = out.originalByte(i);
             int high = 0;
@@ -42,11 +42,11 @@ final class SavedRegisters {
         for (int k = count - 1; k >= 0; k--) {
             int reg = (int) (pushes >>> (4 * k)) & 0xF;
             if (reg >= 8) {
-                if (at >= out.site().length() || out.originalByte(at++) != REX_B) {
+                if (at >= out.siteLength() || out.originalByte(at++) != REX_B) {
                     return -1;
                 }
             }
-            if (at >= out.site().length() || out.originalByte(at++) != 0x58 + (reg & 7)) {
+            if (at >= out.siteLength() || out.originalByte(at++) != 0x58 + (reg & 7)) {
                 return -1;
             }
             saved |= 1 << reg;

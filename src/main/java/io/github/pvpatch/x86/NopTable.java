@@ -106,7 +106,11 @@ public enum NopTable {
         int left = length;
         while (left > 0) {
             int n = Math.min(left, max);
-            System.arraycopy(byLength[n], 0, dst, at, n);
+            byte[] nop = byLength[n];
+            // A loop: the few bytes of a NOP copy faster than a call to arraycopy.
+            for (int i = 0; i < n; i++) {
+                dst[at + i] = nop[i];
+            }
             at += n;
             left -= n;
         }

@@ -1,0 +1,317 @@
+package io.github.pvpatch;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Many sites of one ISA in a compact, immutable table: one array per field instead of one object
+ * per site, 16 bytes a site ({@value #BYTES_PER_SITE}), for binary rewriters with millions of
+ * sites. {@link PatchPass} patches a table without making an object per site.
+ *
+ * <p>Each row holds what a {@link PatchSite} holds and is checked by the same rules when added.
+ * {@link #site(int)} makes the {@code PatchSite} of a row when one is wanted.
+ *
+ * <pre>{@code
+ * SiteTable.Builder b = SiteTable.builder(Isa.X86_64, records.size());
+ * for (Record r : records) {
+ *     b.add(r.address(), r.length(), r.type(), r.clobberBits(), SiteKind.CALL, 0, 0);
+ * }
+ * SiteTable sites = b.build();
+ * }</pre>
+ */
+public final class SiteTable {
+    /** Heap bytes a row takes in the table's arrays: 8 + 1 + 2 + 2 + 1 + 1 + 1. */
+    public static final int BYTES_PER_SITE = 16;
+
+    private static final int JUMP = 0x80;
+
+    private final Isa isa;
+    private final int size;
+    private final long[] address;
+    private final byte[] length;
+    private final short[] type;
+    private final short[] clobbers;
+    private final byte[] callOffset;
+    private final byte[] stackArguments;
+    /** Bit 7: jump site. */
+    private final byte[] flags;
+    /** Rows in address order; null when the rows were added in address order (the usual case). */
+    private final int[] byAddress;
+
+    private SiteTable(Builder b) {
+        this.isa = b.isa;
+        this.size = b.size;
+        this.address = Arrays.copyOf(b.address, size);
+        this.length = Arrays.copyOf(b.length, size);
+        this.type = Arrays.copyOf(b.type, size);
+        this.clobbers = Arrays.copyOf(b.clobbers, size);
+        this.callOffset = Arrays.copyOf(b.callOffset, size);
+        this.stackArguments = Arrays.copyOf(b.stackArguments, size);
+        this.flags = Arrays.copyOf(b.flags, size);
+        this.byAddress = b.sorted ? null : order(address, size);
+    }
+
+    private static int[] order(long[] address, int size) {
+        Integer[] boxed = new Integer[size];
+        Arrays.setAll(boxed, i -> i);
+        Arrays.sort(boxed, (a, c) -> Long.compareUnsigned(address[a], address[c]));
+        int[] out = new int[size];
+        for (int i = 0; i < size; i++) {
+            out[i] = boxed[i];
+        }
+        return out;
+    }
+
+    /**
+     * {@return a builder for a table of {@code isa} sites}
+     *
+     * @param isa the instruction set of every site
+     * @param expectedSize how many rows to make room for at first (it grows)
+     */
+    public static Builder builder(Isa isa, int expectedSize) {
+        return new Builder(isa, expectedSize);
+    }
+
+    /**
+     * {@return a table of {@code sites}, in their order}
+     *
+     * @param isa the instruction set of every site
+     * @param sites the sites
+     * @throws IllegalArgumentException if a site is of another ISA
+     */
+    public static SiteTable of(Isa isa, List<PatchSite> sites) {
+        Builder b = builder(isa, sites.size());
+        for (PatchSite s : sites) {
+            b.add(s);
+        }
+        return b.build();
+    }
+
+    /** {@return the instruction set} */
+    public Isa isa() {
+        return isa;
+    }
+
+    /** {@return the number of rows} */
+    public int size() {
+        return size;
+    }
+
+    /**
+     * {@return row {@code i} as a site (made on each call)}
+     *
+     * @param i the row
+     */
+    public PatchSite site(int i) {
+        Objects.checkIndex(i, size);
+        PatchSite s = PatchSite.of(isa, address[i], length(i), type(i), ClobberSet.ofBits(clobbers[i] & 0xFFFF))
+                .withKind(kind(i)).withStackArguments(stackArguments[i] & 0xFF);
+        return callOffset[i] >= 0 ? s.withCallOffset(callOffset[i]) : s;
+    }
+
+    /**
+     * {@return the address of row {@code i}}
+     *
+     * @param i the row
+     */
+    public long address(int i) {
+        return address[i];
+    }
+
+    /**
+     * {@return the length of row {@code i}}
+     *
+     * @param i the row
+     */
+    public int length(int i) {
+        return length[i] & 0xFF;
+    }
+
+    /**
+     * {@return the op type of row {@code i}}
+     *
+     * @param i the row
+     */
+    public int type(int i) {
+        return type[i] & 0xFFFF;
+    }
+
+    /**
+     * {@return the clobbers of row {@code i}, as {@link ClobberSet#bits()}}
+     *
+     * @param i the row
+     */
+    public int clobberBits(int i) {
+        return clobbers[i] & 0xFFFF;
+    }
+
+    /**
+     * {@return the call offset of row {@code i}, or -1 when not recorded}
+     *
+     * @param i the row
+     */
+    public int callOffset(int i) {
+        return callOffset[i];
+    }
+
+    /**
+     * {@return the stack arguments of row {@code i}}
+     *
+     * @param i the row
+     */
+    public int stackArguments(int i) {
+        return stackArguments[i] & 0xFF;
+    }
+
+    /**
+     * {@return the kind of row {@code i}}
+     *
+     * @param i the row
+     */
+    public SiteKind kind(int i) {
+        return (flags[i] & JUMP) != 0 ? SiteKind.JUMP : SiteKind.CALL;
+    }
+
+    // The arrays themselves, for PatchPass's loop (package-private: a pass reads, never writes them).
+    long[] addressArray() {
+        return address;
+    }
+
+    byte[] lengthArray() {
+        return length;
+    }
+
+    short[] typeArray() {
+        return type;
+    }
+
+    short[] clobberArray() {
+        return clobbers;
+    }
+
+    byte[] flagArray() {
+        return flags;
+    }
+
+    /** {@return whether a row is a jump site, from its flags} */
+    static boolean isJump(byte flags) {
+        return (flags & JUMP) != 0;
+    }
+
+    /** {@return whether the rows are in address order} */
+    boolean inAddressOrder() {
+        return byAddress == null;
+    }
+
+    /** The row at position {@code k} in address order. */
+    int rowByAddress(int k) {
+        return byAddress == null ? k : byAddress[k];
+    }
+
+    @Override
+    public String toString() {
+        return "SiteTable{" + isa.displayName() + ", " + size + " sites}";
+    }
+
+    /** Adds rows for a new {@link SiteTable}; not thread-safe. */
+    public static final class Builder {
+        private final Isa isa;
+        private int size;
+        private long[] address;
+        private byte[] length;
+        private short[] type;
+        private short[] clobbers;
+        private byte[] callOffset;
+        private byte[] stackArguments;
+        private byte[] flags;
+        private boolean sorted = true;
+
+        private Builder(Isa isa, int expected) {
+            this.isa = Objects.requireNonNull(isa, "isa");
+            if (expected < 0) {
+                throw new IllegalArgumentException("expectedSize=" + expected + " is negative");
+            }
+            grow(Math.max(16, expected));
+        }
+
+        private void grow(int capacity) {
+            address = Arrays.copyOf(address == null ? new long[0] : address, capacity);
+            length = Arrays.copyOf(length == null ? new byte[0] : length, capacity);
+            type = Arrays.copyOf(type == null ? new short[0] : type, capacity);
+            clobbers = Arrays.copyOf(clobbers == null ? new short[0] : clobbers, capacity);
+            callOffset = Arrays.copyOf(callOffset == null ? new byte[0] : callOffset, capacity);
+            stackArguments = Arrays.copyOf(stackArguments == null ? new byte[0] : stackArguments, capacity);
+            flags = Arrays.copyOf(flags == null ? new byte[0] : flags, capacity);
+        }
+
+        /**
+         * Adds a row, checked as {@link PatchSite} checks its fields.
+         *
+         * @param at the site's address
+         * @param len its length, 1 to {@value PatchSite#MAX_LENGTH}
+         * @param opType its op type, 0 to {@value PatchSite#MAX_TYPE}
+         * @param clobberBits its clobbers, as {@link ClobberSet#bits()}
+         * @param kind call or jump
+         * @param call where its call starts, or -1 when not recorded
+         * @param stackArgs how many of the op's arguments are on the stack, 0 to 255
+         * @return this builder
+         * @throws IllegalArgumentException if a field is out of range
+         */
+        public Builder add(long at, int len, int opType, int clobberBits, SiteKind kind, int call, int stackArgs) {
+            Objects.requireNonNull(kind, "kind");
+            if (len < 1 || len > PatchSite.MAX_LENGTH || !isa.isRange(at, len)) {
+                throw new IllegalArgumentException("address=0x" + Long.toHexString(at) + " length=" + len
+                        + " is not a site of isa=" + isa.displayName());
+            }
+            if (opType < 0 || opType > PatchSite.MAX_TYPE) {
+                throw new IllegalArgumentException("type=" + opType + " is outside 0.." + PatchSite.MAX_TYPE);
+            }
+            ClobberSet.ofBits(clobberBits).requireIn(isa);
+            if (call < -1 || call >= len) {
+                throw new IllegalArgumentException("callOffset=" + call + " is outside the site (length=" + len + ")");
+            }
+            if (call > 127) {
+                throw new IllegalArgumentException("callOffset=" + call + ": a table row holds call offsets up to 127");
+            }
+            if (stackArgs < 0 || stackArgs > 255) {
+                throw new IllegalArgumentException("stackArguments=" + stackArgs + " is outside 0..255");
+            }
+            if (size == address.length) {
+                grow((int) Math.min(Integer.MAX_VALUE - 8L, 2L * size));
+            }
+            if (size > 0 && Long.compareUnsigned(address[size - 1], at) > 0) {
+                sorted = false;
+            }
+            address[size] = at;
+            length[size] = (byte) len;
+            type[size] = (short) opType;
+            clobbers[size] = (short) clobberBits;
+            callOffset[size] = (byte) call;
+            stackArguments[size] = (byte) stackArgs;
+            flags[size] = (byte) (kind == SiteKind.JUMP ? JUMP : 0);
+            size++;
+            return this;
+        }
+
+        /**
+         * Adds a site's row.
+         *
+         * @param site the site
+         * @return this builder
+         * @throws IllegalArgumentException if it is of another ISA
+         */
+        public Builder add(PatchSite site) {
+            if (site.isa() != isa) {
+                throw new IllegalArgumentException(site + " is not of isa=" + isa.displayName());
+            }
+            return add(site.address(), site.length(), site.type(), site.clobbers().bits(), site.kind(),
+                    site.callOffsetOrMinusOne(), site.stackArguments());
+        }
+
+        /** {@return the table} */
+        public SiteTable build() {
+            return new SiteTable(this);
+        }
+    }
+}

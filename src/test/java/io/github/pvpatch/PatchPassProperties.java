@@ -1,0 +1,62 @@
+package io.github.pvpatch;
+
+import static io.github.pvpatch.testing.Generators.examples;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.quicktheories.QuickTheory.qt;
+
+import io.github.pvpatch.testing.Generators;
+import io.github.pvpatch.testing.Hex;
+import io.github.pvpatch.testing.Scenario;
+import org.junit.jupiter.api.Test;
+
+/** A pass over a table does exactly what a plan over the same sites does. One pass object serves every example. */
+class PatchPassProperties {
+    private final PatchPass lenient = PatchPass.create(PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
+
+    @Test
+    void aPassWritesWhatAPlanWritesAndRevertRestores() {
+        qt().withExamples(examples()).forAll(Generators.allScenarios()).checkAssert((Scenario s) -> {
+            PatchOptions options = PatchOptions.defaults().withNops(s.nops).withMode(PatchOptions.Mode.LENIENT);
+            PatchPlan plan = PatchPlan.of(s.freshCode(), s.sites, s.ops, options);
+            byte[] text = s.text();
+            CodeBuffer code = CodeBuffer.wrap(text, s.base);
+            PatchPass pass = s.nops == PatchOptions.defaults().nops() ? lenient : PatchPass.create(options);
+            pass.apply(code, SiteTable.of(s.isa, s.sites), s.ops);
+            for (int i = 0; i < s.sites.size(); i++) {
+                assertEquals(plan.strategy(i), pass.strategy(i), s.toString());
+                int at = s.offsetOf(s.sites.get(i));
+                assertEquals(Hex.of(plan.patchedBytes(i)), Hex.of(text, at, at + s.sites.get(i).length()), s.toString());
+            }
+            assertEquals(plan.problems().size(), pass.problems().size());
+            assertEquals(plan.countByStrategy(), pass.countByStrategy());
+            pass.revert();
+            assertArrayEquals(s.text(), text);
+        });
+    }
+
+    @Test
+    void aStrictPassThrowsWhatAPlanThrowsAndWritesNothing() {
+        qt().withExamples(examples()).forAll(Generators.allScenarios()).checkAssert((Scenario s) -> {
+            PatchOptions options = PatchOptions.defaults().withNops(s.nops);
+            PatchBug planBug = null;
+            try {
+                PatchPlan.of(s.freshCode(), s.sites, s.ops, options);
+            } catch (PatchBug e) {
+                planBug = e;
+            }
+            byte[] text = s.text();
+            PatchPass pass = PatchPass.create(options);
+            if (planBug == null) {
+                pass.apply(CodeBuffer.wrap(text, s.base), SiteTable.of(s.isa, s.sites), s.ops);
+                return;
+            }
+            PatchBug passBug = assertThrows(PatchBug.class,
+                    () -> pass.apply(CodeBuffer.wrap(text, s.base), SiteTable.of(s.isa, s.sites), s.ops));
+            assertEquals(planBug.getMessage(), passBug.getMessage());
+            assertArrayEquals(s.text(), text, "a refused pass leaves every byte as it was");
+            assertThrows(IllegalStateException.class, pass::revert);
+        });
+    }
+}
