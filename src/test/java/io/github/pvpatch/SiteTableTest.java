@@ -60,7 +60,16 @@ class SiteTableTest {
         PatchBug overlap = assertThrows(PatchBug.class,
                 () -> pass.apply(code, SiteTable.of(Isa.X86_32, List.of(late, overlapping, early)), ops));
         assertEquals(Violation.SITES_OVERLAP, overlap.violation());
+        // In address order, the pass checks while it plans: the same violation, nothing written.
+        byte[] before = text.clone();
+        PatchBug inOrder = assertThrows(PatchBug.class,
+                () -> pass.apply(code, SiteTable.of(Isa.X86_32, List.of(early, overlapping)), ops));
+        assertEquals(Violation.SITES_OVERLAP, inOrder.violation());
+        assertEquals(overlapping, inOrder.site());
+        assertEquals(Hex.of(before), Hex.of(text));
         PatchSite outside = f32.site(0xc1000040L, 0, SiteKind.CALL, ClobberSet.linuxAny(Isa.X86_32), 0);
+        assertEquals(Violation.SITE_OUTSIDE_BUFFER, assertThrows(PatchBug.class,
+                () -> pass.apply(code, SiteTable.of(Isa.X86_32, List.of(early, outside)), ops)).violation());
         assertEquals(Violation.SITE_OUTSIDE_BUFFER, assertThrows(PatchBug.class,
                 () -> pass.apply(code, SiteTable.of(Isa.X86_32, List.of(late, outside)), ops)).violation());
         f32.encode(late, io.github.pvpatch.x86.NopTable.P6, text, 0x20);

@@ -163,7 +163,7 @@ public final class Main {
                 SlotTarget t = slots.get(s.type());
                 slot = t == null ? "(empty slot)" : t.kind().name().toLowerCase(Locale.ROOT) + ": " + t.description();
             }
-            out.printf("0x%-16x %-12s %4d %3d %-24s %-6s %s%n", s.address(), k.sectionOf(s).name(), s.type(),
+            out.printf("0x%-16x %-12s %4d %3d %-24s %-6s %s%n", s.address(), k.sectionOf(i).name(), s.type(),
                     s.length(), s.clobbers().toString(k.isa()), s.callOffset().isPresent()
                             ? "+" + s.callOffset().getAsInt() : "none", slot);
         }
@@ -210,14 +210,15 @@ public final class Main {
         }
         ZydisDecoder d = decoder(k);
         int changed = 0;
-        for (PatchSite s : k.sites()) {
+        for (int i = 0; i < k.sites().size(); i++) {
+            PatchSite s = k.sites().get(i);
             byte[] a = k.elf().read(s.address(), s.length());
             byte[] b = other.read(s.address(), s.length());
             if (java.util.Arrays.equals(a, b)) {
                 continue;
             }
             changed++;
-            out.printf("site 0x%x %s type %d len %d%n", s.address(), k.sectionOf(s).name(), s.type(), s.length());
+            out.printf("site 0x%x %s type %d len %d%n", s.address(), k.sectionOf(i).name(), s.type(), s.length());
             bytesLine("  - ", a, disassemble(d, a, s.address()));
             bytesLine("  + ", b, disassemble(d, b, s.address()));
         }

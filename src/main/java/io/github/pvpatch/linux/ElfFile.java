@@ -50,6 +50,8 @@ public final class ElfFile {
     private final Isa isa;
     private final int type;
     private final List<Section> sections;
+    /** The symbol table, read on first use (an immutable list: a race reads it twice, harmlessly). */
+    private List<Symbol> symbols;
 
     /**
      * One section header.
@@ -252,12 +254,18 @@ public final class ElfFile {
 
     /** {@return the symbols of the symbol table; empty when the file has none (a stripped vmlinux)} */
     public List<Symbol> symbols() {
-        for (Section s : sections) {
-            if (s.type() == SHT_SYMTAB) {
-                return readSymbols(s);
+        List<Symbol> read = symbols;
+        if (read == null) {
+            read = List.of();
+            for (Section s : sections) {
+                if (s.type() == SHT_SYMTAB) {
+                    read = readSymbols(s);
+                    break;
+                }
             }
+            symbols = read;
         }
-        return List.of();
+        return read;
     }
 
     /**

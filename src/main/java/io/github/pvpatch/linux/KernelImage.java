@@ -168,12 +168,13 @@ public final class KernelImage {
     }
 
     /**
-     * {@return the section that holds {@code site}}
+     * {@return the section that holds site {@code i}} (By index: in a module, sites of different
+     * sections can be equal, as each section's addresses start at 0.)
      *
-     * @param site one of {@link #sites()}
+     * @param i the site's index in {@link #sites()}
      */
-    public ElfFile.Section sectionOf(PatchSite site) {
-        return elf.sections().get(para.sites().get(sites.indexOf(site)).section());
+    public ElfFile.Section sectionOf(int i) {
+        return elf.sections().get(para.sites().get(java.util.Objects.checkIndex(i, sites.size())).section());
     }
 
     /** {@return the sites grouped by the section that holds them, in section order} */

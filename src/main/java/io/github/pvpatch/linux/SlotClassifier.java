@@ -7,7 +7,6 @@ import io.github.pvpatch.Register;
 import io.github.pvpatch.verify.NativeScanner;
 import io.github.pvpatch.zydis.Instruction;
 import io.github.pvpatch.zydis.MachineMode;
-import io.github.pvpatch.zydis.Syntax;
 import io.github.pvpatch.zydis.ZydisDecoder;
 import java.util.ArrayList;
 import java.util.List;
@@ -203,9 +202,5 @@ final class SlotClassifier {
             sb.append(sb.length() == 0 ? "" : "; ").append(insn.mnemonic());
         }
         return sb.toString();
-    }
-
-    String format(byte[] code, long address) {
-        return decoder.format(code, 0, code.length, address, Syntax.ATT).orElse("(bad)");
     }
 }

@@ -55,6 +55,9 @@ import java.util.function.Function;
  */
 public final class SiteVerifier implements SiteCheck {
     private static final ThreadLocal<DecodedBuffer> BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
+    /** A second buffer, for the native code's own listing beside the site's. */
+    private static final ThreadLocal<DecodedBuffer> SOURCE_BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
+    private static final NopTable[] NOP_TABLES = NopTable.values();
     private static final int SP = 4;
     private static final int REX_B = 0x41;
     private static final int CALL_REL32 = 0xE8;
@@ -253,7 +256,7 @@ public final class SiteVerifier implements SiteCheck {
         int end = l.indexAt(op.length());
         byte[] code = op.code();
         long source = op.sourceAddress().orElse(site.address());
-        Listing src = listing(site, code, Violation.OUTPUT_MISMATCH, source, new DecodedBuffer());
+        Listing src = listing(site, code, Violation.OUTPUT_MISMATCH, source, SOURCE_BUFFER.get());
         if (src.count() != end) {
             throw l.bug("the native code decodes into " + src.count() + " instructions, the site's first "
                     + op.length() + " bytes into " + end);
@@ -418,7 +421,7 @@ public final class SiteVerifier implements SiteCheck {
             if (d.mnemonic(i).equals("nop")) {
                 return true;
             }
-            for (NopTable t : NopTable.values()) {
+            for (NopTable t : NOP_TABLES) {
                 if (t.supports(site.isa()) && length(i) <= t.maxLength(site.isa())
                         && t.isEntryAt(length(i), site.isa(), bytes, offset(i))) {
                     return true;
@@ -453,7 +456,7 @@ public final class SiteVerifier implements SiteCheck {
             boolean branch = d.hasBranchTarget(i);
             long got = branch ? d.branchTarget(i) : d.memoryAddress(i);
             long want = branch ? src.d.branchTarget(i) : src.d.memoryAddress(i);
-            boolean relative = branch || src.d.hasMemoryAddress(i) && isRipRelative(src, i);
+            boolean relative = branch || src.d.hasMemoryAddress(i) && src.d.isRipRelative(i);
             if (!relative) {
                 return;
             }
@@ -468,11 +471,6 @@ public final class SiteVerifier implements SiteCheck {
                 throw mismatch(i, "reaches 0x" + Long.toHexString(got) + ", the native code reaches 0x"
                         + Long.toHexString(want));
             }
-        }
-
-        private boolean isRipRelative(Listing src, int i) {
-            return decoder.decode(src.bytes, src.offset(i), src.length(i), 0).flatMap(insn -> insn.memory())
-                    .map(m -> m.isRipRelative()).orElse(false);
         }
 
         private long mask(long address) {

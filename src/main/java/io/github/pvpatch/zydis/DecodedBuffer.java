@@ -154,6 +154,15 @@ public final class DecodedBuffer {
     }
 
     /**
+     * {@return whether entry {@code i}'s memory operand is relative to the instruction pointer}
+     *
+     * @param i the entry
+     */
+    public boolean isRipRelative(int i) {
+        return (flags[Objects.checkIndex(i, count)] & ZydisNative.F_RIP_RELATIVE) != 0;
+    }
+
+    /**
      * {@return the absolute address of entry {@code i}'s memory operand (0 when unknown)}
      *
      * @param i the entry

@@ -93,7 +93,7 @@ class MainTest {
         byte[] lying = Files.readAllBytes(IMAGES.resolve("pvsample-x86_64"));
         io.github.pvpatch.linux.KernelImage k = io.github.pvpatch.linux.KernelImage.read(lying.clone());
         io.github.pvpatch.PatchSite first = k.sites().get(0);
-        io.github.pvpatch.linux.ElfFile.Section text = k.sectionOf(first);
+        io.github.pvpatch.linux.ElfFile.Section text = k.sectionOf(0);
         lying[(int) (text.offset() + first.address() - text.address()) + 2] ^= 0x10;
         Path liar = dir.resolve("liar");
         Files.write(liar, lying);

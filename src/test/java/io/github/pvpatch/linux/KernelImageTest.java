@@ -126,7 +126,7 @@ class KernelImageTest {
         byte[] file = image("pvsample-x86_64");
         KernelImage k = KernelImage.read(file);
         PatchSite first = k.sites().get(0);
-        ElfFile.Section text = k.sectionOf(first);
+        ElfFile.Section text = k.sectionOf(0);
         int at = (int) (text.offset() + (first.address() - text.address()));
         file[at + 2] ^= 0x08;   // the call now reads another slot
         KernelImage broken = KernelImage.read(file);
