@@ -1,9 +1,7 @@
 package io.github.pvpatch.bench;
 
-import io.github.pvpatch.CodeBuffer;
 import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchOptions;
-import io.github.pvpatch.PatchPass;
 import io.github.pvpatch.verify.SiteVerifier;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -31,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "-XX:+UseParallelGC"})
-public class PatchBench {
+public class PatchBench extends PassState {
     @Param({"X86_64", "X86_32"})
     public String isa;
     @Param({"mixed", "native", "call", "nop", "saves"})
@@ -39,16 +37,9 @@ public class PatchBench {
     @Param({"100000"})
     public int sites;
 
-    Workload w;
-    CodeBuffer code;
-    PatchPass pass;
-
     @Setup(Level.Trial)
     public void setup() {
-        w = Workload.of(Isa.valueOf(isa), workload, sites, 42);
-        code = w.buffer();
-        pass = PatchPass.create(PatchOptions.defaults());
-        pass.apply(code, w.sites, w.ops);
+        prepare(Isa.valueOf(isa), workload, sites, w -> PatchOptions.defaults(), true);
     }
 
     @Benchmark
@@ -63,21 +54,16 @@ public class PatchBench {
     @Warmup(iterations = 3, time = 1)
     @Measurement(iterations = 5, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "-XX:+UseParallelGC"})
-    public static class Verified {
+    public static class Verified extends PassState {
         @Param({"X86_64", "X86_32"})
         public String isa;
         @Param({"100000"})
         public int sites;
 
-        Workload w;
-        CodeBuffer code;
-        PatchPass pass;
-
         @Setup(Level.Trial)
         public void setup() {
-            w = Workload.of(Isa.valueOf(isa), "mixed", sites, 42);
-            code = w.buffer();
-            pass = PatchPass.create(PatchOptions.defaults().withCheck(SiteVerifier.of(w.form)));
+            prepare(Isa.valueOf(isa), "mixed", sites, w -> PatchOptions.defaults().withCheck(SiteVerifier.of(w.form)),
+                    false);
         }
 
         /** The verifier checks the unpatched bytes, so each operation starts from them (a memcpy, ~1% of it). */

@@ -1,9 +1,7 @@
 package io.github.pvpatch.bench;
 
-import io.github.pvpatch.CodeBuffer;
 import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchOptions;
-import io.github.pvpatch.PatchPass;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,20 +23,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx3g", "-XX:+UseParallelGC"})
-public class ScalingBench {
+public class ScalingBench extends PassState {
     @Param({"10000", "100000", "1000000", "10000000"})
     public int sites;
 
-    Workload w;
-    CodeBuffer code;
-    PatchPass pass;
-
     @Setup(Level.Trial)
     public void setup() {
-        w = Workload.of(Isa.X86_64, "mixed", sites, 42);
-        code = w.buffer();
-        pass = PatchPass.create(PatchOptions.defaults());
-        pass.apply(code, w.sites, w.ops);
+        prepare(Isa.X86_64, "mixed", sites, w -> PatchOptions.defaults(), true);
         System.out.printf("%ntable %d sites: %d bytes/site in the table's arrays%n", sites,
                 io.github.pvpatch.SiteTable.BYTES_PER_SITE);
     }
