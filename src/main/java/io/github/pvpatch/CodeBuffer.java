@@ -11,8 +11,11 @@ import java.util.Objects;
  * or buffer. Only a {@link PatchPlan} or {@link Journal} writes through it, and only after every
  * check of its batch has passed.
  *
- * <p>Not thread-safe: patch one buffer from one thread at a time, as the kernel patches with
- * other CPUs stopped.
+ * <p>Thread-safety: the view holds no mutable state of its own (it never moves a
+ * {@link ByteBuffer}'s position), so any number of threads may read it at once. Writes are not
+ * synchronized: patch one buffer from one thread at a time, as the kernel patches with other CPUs
+ * stopped, and do not read it while it is written. A {@link Journal} serializes only its own
+ * batch's writes.
  *
  * <pre>{@code
  * byte[] text = Files.readAllBytes(path);
@@ -44,9 +47,10 @@ public final class CodeBuffer {
      *
      * @param array the code
      * @param baseAddress the address of {@code array[0]}
+     * @throws IllegalArgumentException if the array would run past the top of the address space
      */
     public static CodeBuffer wrap(byte[] array, long baseAddress) {
-        return wrap(array, 0, array.length, baseAddress);
+        return wrap(array, 0, Objects.requireNonNull(array, "array").length, baseAddress);
     }
 
     /**
@@ -57,6 +61,7 @@ public final class CodeBuffer {
      * @param length the view's size
      * @param baseAddress the address of {@code array[offset]}
      * @throws IndexOutOfBoundsException if the range is outside the array
+     * @throws IllegalArgumentException if the view would run past the top of the address space
      */
     public static CodeBuffer wrap(byte[] array, int offset, int length, long baseAddress) {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(array, "array").length);
@@ -70,6 +75,7 @@ public final class CodeBuffer {
      *
      * @param buffer the code
      * @param baseAddress the address of the byte at the buffer's position
+     * @throws IllegalArgumentException if the view would run past the top of the address space
      */
     public static CodeBuffer wrap(ByteBuffer buffer, long baseAddress) {
         ByteBuffer slice = Objects.requireNonNull(buffer, "buffer").slice();
@@ -126,9 +132,11 @@ public final class CodeBuffer {
      *
      * @param address the first address
      * @param length the number of bytes
-     * @throws IndexOutOfBoundsException if the range is outside the buffer
+     * @throws IndexOutOfBoundsException if the range is outside the buffer, or the length is
+     *     negative
      */
     public byte[] read(long address, int length) {
+        index(address, length);   // before the array: a negative length is out of bounds, too
         byte[] out = new byte[length];
         read(address, out, 0, length);
         return out;
@@ -157,6 +165,7 @@ public final class CodeBuffer {
      * {@return the byte at {@code address}, 0 to 255}
      *
      * @param address the address
+     * @throws IndexOutOfBoundsException if the address is outside the buffer
      */
     public int byteAt(long address) {
         int at = index(address, 1);

@@ -13,6 +13,14 @@ import java.util.Objects;
  * ({@link IllegalStateException}), and the journal {@code repatch} returned is the live one. Both
  * operations check every site first and write all or nothing.
  *
+ * <p>Thread-safety: a journal may be used from any thread. Its {@code revert} and
+ * {@code repatch}, those of the journals {@code repatch} returns, and {@link PatchPlan#apply()} of
+ * their plans are serialized on one lock per batch: when two threads race to revert and re-patch
+ * the same journal, exactly one wins and the other gets {@link IllegalStateException} with
+ * nothing written, so no update is lost. The lock does not guard against other writers of the
+ * same {@link CodeBuffer} (see its thread-safety note); a site they changed is refused, not
+ * overwritten, when the check runs before they write.
+ *
  * <pre>{@code
  * Journal j = PatchPlan.of(code, sites, nativeOps).apply();
  * j = j.repatch(hypervisorOps);        // same as patching the original code with hypervisorOps
@@ -21,6 +29,7 @@ import java.util.Objects;
  */
 public final class Journal {
     private final PatchPlan plan;
+    /** Guarded by {@code plan.lock()}. */
     private boolean live = true;
 
     Journal(PatchPlan plan) {
@@ -34,7 +43,9 @@ public final class Journal {
 
     /** {@return whether this journal can still revert or re-patch} */
     public boolean isLive() {
-        return live;
+        synchronized (plan.lock()) {
+            return live;
+        }
     }
 
     /**
@@ -44,10 +55,12 @@ public final class Journal {
      *     patched bytes at some site (nothing is written then)
      */
     public void revert() {
-        requireLive();
-        plan.requireCurrent(plan.patchedArray(), "patched");
-        plan.writeAll(plan.originalArray());
-        live = false;
+        synchronized (plan.lock()) {
+            requireLive();
+            plan.requireCurrent(plan.patchedArray(), "patched");
+            plan.writeAll(plan.originalArray());
+            live = false;
+        }
     }
 
     /**
@@ -74,13 +87,20 @@ public final class Journal {
      * @throws IllegalStateException if the journal is not live, or the code changed at some site
      */
     public Journal repatch(OpsTable ops, PatchOptions options) {
-        requireLive();
-        PatchPlan next = PatchPlan.replan(plan, Objects.requireNonNull(ops, "ops"),
-                Objects.requireNonNull(options, "options"));
-        plan.requireCurrent(plan.patchedArray(), "patched");
-        plan.writeAll(next.patchedArray());
-        live = false;
-        return new Journal(next);
+        Objects.requireNonNull(ops, "ops");
+        Objects.requireNonNull(options, "options");
+        synchronized (plan.lock()) {
+            requireLive();
+        }
+        // Planning reads only this batch's original bytes, so it runs outside the lock.
+        PatchPlan next = PatchPlan.replan(plan, ops, options);
+        synchronized (plan.lock()) {
+            requireLive();
+            plan.requireCurrent(plan.patchedArray(), "patched");
+            plan.writeAll(next.patchedArray());
+            live = false;
+            return new Journal(next);
+        }
     }
 
     private void requireLive() {
@@ -91,6 +111,6 @@ public final class Journal {
 
     @Override
     public String toString() {
-        return "Journal{live=" + live + ", " + plan + "}";
+        return "Journal{live=" + isLive() + ", " + plan + "}";
     }
 }

@@ -9,7 +9,8 @@ import java.util.Optional;
  * <p>It carries the {@link #violation() rule}, the {@link #site() site}, and the numbers: what
  * was {@link #needed()} and what the site had {@link #available()} (their meaning is given per
  * {@link Violation}), and the {@link #registers() registers} at fault when registers are the
- * reason. The message is in {@code key=value} form, for example:
+ * reason. The message is in {@code key=value} form, each number in the unit its
+ * {@link Violation} gives it (addresses in hex, register masks by name), for example:
  *
  * <pre>
  * violation=SAVES_DO_NOT_FIT site=0xc1024745 len=6 type=3 clobbers=[eax] needed=9 available=6
@@ -74,7 +75,8 @@ public final class PatchBug extends RuntimeException {
     private static String message(Violation v, PatchSite site, long needed, long available, ClobberSet registers,
             String reason) {
         StringBuilder sb = new StringBuilder(128).append("violation=").append(v).append(' ').append(site)
-                .append(" needed=").append(needed).append(" available=").append(available);
+                .append(" needed=").append(v.formatNeeded(needed, site.isa()))
+                .append(" available=").append(v.formatAvailable(available, site.isa()));
         if (!registers.isEmpty()) {
             sb.append(" registers=").append(registers.toString(site.isa()));
         }

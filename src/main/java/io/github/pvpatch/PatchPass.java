@@ -10,6 +10,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A reusable patch pass over a {@link SiteTable}: the allocation-free path for millions of sites.
@@ -20,7 +21,15 @@ import java.util.Objects;
  * allocates nothing per site (a custom patcher gets a {@link PatchSite} object per site; a
  * {@link SiteCheck} gets copies of the bytes).
  *
- * <p>Not thread-safe: one pass object per thread.
+ * <p>A refused pass (one that throws) writes nothing and changes nothing the object reports:
+ * {@link #revert()}, {@link #strategy(int)}, {@link #countByStrategy()} and {@link #problems()}
+ * still concern the last pass that was applied, and the original bytes it kept are not touched
+ * (a pass plans into working arrays of its own, and keeps them only once it has written).
+ *
+ * <p>Thread-safety: not thread-safe; use one pass object per thread (the {@link CodeBuffer} it
+ * writes must not be written by anyone else meanwhile either). A pass object used from two threads
+ * at once fails fast: the call that finds another {@code apply} or {@code revert} running throws
+ * {@link IllegalStateException} and writes nothing.
  *
  * <pre>{@code
  * PatchPass pass = PatchPass.create(PatchOptions.defaults());
@@ -34,10 +43,20 @@ public final class PatchPass {
 
     private final PatchOptions options;
     private final SiteWriter writer = new SiteWriter();
+    /** Working arrays of the pass being planned: what it read, what it will write, how. */
     private byte[] original = new byte[0];
     private byte[] patched = new byte[0];
     private byte[] strategies = new byte[0];
-    private final List<PatchBug> problems = new ArrayList<>();
+    private List<PatchBug> problems = new ArrayList<>();
+    /**
+     * The last applied pass: its original bytes, strategies and problems. A pass that succeeds
+     * swaps its working arrays with these; one that is refused leaves them alone.
+     */
+    private byte[] keptOriginal = new byte[0];
+    private byte[] keptStrategies = new byte[0];
+    private List<PatchBug> keptProblems = new ArrayList<>();
+    /** Set while an apply or revert runs, so that use from a second thread fails fast. */
+    private final AtomicBoolean busy = new AtomicBoolean();
     /**
      * Per op type, the bytes a site of {@link #templateLength} bytes gets for a NOP or
      * position-independent native op: they depend on nothing else, so a pass builds them once
@@ -80,12 +99,28 @@ public final class PatchPass {
      * @throws PatchBug if a site breaks a rule (in lenient mode only a batch-level rule); nothing
      *     is written then
      * @throws IllegalArgumentException if the NOP table does not support the table's ISA
-     * @throws IllegalStateException if the buffer is read-only
+     * @throws IllegalStateException if the buffer is read-only, or another thread is using this
+     *     pass object
      */
     public int apply(CodeBuffer code, SiteTable sites, OpsTable ops) {
         Objects.requireNonNull(code, "code");
         Objects.requireNonNull(sites, "sites");
         Objects.requireNonNull(ops, "ops");
+        enter();
+        try {
+            return applyOnce(code, sites, ops);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    private void enter() {
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException(this + " is in use by another thread: one pass object per thread");
+        }
+    }
+
+    private int applyOnce(CodeBuffer code, SiteTable sites, OpsTable ops) {
         if (!options.nops().supports(sites.isa())) {
             throw new IllegalArgumentException("nops=" + options.nops() + " are not NOPs on isa="
                     + sites.isa().displayName());
@@ -93,9 +128,6 @@ public final class PatchPass {
         if (!code.isWritable()) {
             throw new IllegalStateException(code + " is read-only");
         }
-        applied = false;
-        this.code = code;
-        this.table = sites;
         problems.clear();
         int n = sites.size();
         // A table in address order (the usual case) is checked for bounds and overlaps while it is
@@ -133,7 +165,8 @@ public final class PatchPass {
                 }
                 prevEnd = address + len;
             }
-            if (at + len > original.length) {
+            // After a swap with the kept arrays the two working arrays may differ in size.
+            if (at + len > original.length || at + len > patched.length) {
                 grow(at + len, n, i);
             }
             code.readChecked(address, original, at, len);
@@ -161,8 +194,24 @@ public final class PatchPass {
             code.writeChecked(addresses[i], patched, at, len);
             at += len;
         }
-        applied = true;
+        keep(code, sites);
         return patchedCount;
+    }
+
+    /** Makes the pass just written the one {@link #revert()} and the queries concern. */
+    private void keep(CodeBuffer code, SiteTable sites) {
+        byte[] o = keptOriginal;
+        keptOriginal = original;
+        original = o;
+        byte[] st = keptStrategies;
+        keptStrategies = strategies;
+        strategies = st;
+        List<PatchBug> p = keptProblems;
+        keptProblems = problems;
+        problems = p;
+        this.code = code;
+        this.table = sites;
+        applied = true;
     }
 
     /**
@@ -319,19 +368,28 @@ public final class PatchPass {
     /**
      * Writes the original bytes of the last applied pass back.
      *
-     * @throws IllegalStateException if no pass was applied since the last revert
+     * A pass refused since then does not count: it wrote nothing, and the last applied pass is
+     * still the one reverted.
+     *
+     * @throws IllegalStateException if no pass was applied since the last revert, or another
+     *     thread is using this pass object
      */
     public void revert() {
-        if (!applied) {
-            throw new IllegalStateException("no applied pass to revert");
+        enter();
+        try {
+            if (!applied) {
+                throw new IllegalStateException("no applied pass to revert");
+            }
+            int at = 0;
+            for (int i = 0; i < table.size(); i++) {
+                int len = table.length(i);
+                code.write(table.address(i), keptOriginal, at, len);
+                at += len;
+            }
+            applied = false;
+        } finally {
+            busy.set(false);
         }
-        int at = 0;
-        for (int i = 0; i < table.size(); i++) {
-            int len = table.length(i);
-            code.write(table.address(i), original, at, len);
-            at += len;
-        }
-        applied = false;
     }
 
     /**
@@ -344,21 +402,21 @@ public final class PatchPass {
         if (table == null) {
             throw new IllegalStateException("no pass ran yet");
         }
-        return STRATEGIES[strategies[Objects.checkIndex(i, table.size())]];
+        return STRATEGIES[keptStrategies[Objects.checkIndex(i, table.size())]];
     }
 
     /** {@return how many sites of the last pass each strategy rewrote} */
     public Map<Strategy, Integer> countByStrategy() {
         Map<Strategy, Integer> counts = new EnumMap<>(Strategy.class);
         for (int i = 0; table != null && i < table.size(); i++) {
-            counts.merge(STRATEGIES[strategies[i]], 1, Integer::sum);
+            counts.merge(STRATEGIES[keptStrategies[i]], 1, Integer::sum);
         }
         return Collections.unmodifiableMap(counts);
     }
 
     /** {@return why sites of the last (lenient) pass were left unpatched} */
     public List<PatchBug> problems() {
-        return Collections.unmodifiableList(new ArrayList<>(problems));
+        return Collections.unmodifiableList(new ArrayList<>(keptProblems));
     }
 
     @Override

@@ -46,9 +46,15 @@ public final class PatchPlan {
     private final Strategy[] strategies;
     /** Why a site was left unpatched in lenient mode; null when none was. */
     private final PatchBug[] problems;
+    /**
+     * Serializes the writes of this plan and of every plan re-planned from it: {@link #apply()} and
+     * the {@link Journal}s' revert and re-patch.
+     */
+    private final Object lock;
 
     private PatchPlan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
-            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems) {
+            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems, Object lock) {
+        this.lock = lock;
         this.code = code;
         this.sites = sites;
         this.ops = ops;
@@ -92,13 +98,13 @@ public final class PatchPlan {
         for (int i = 0; i < array.length; i++) {
             code.read(array[i].address(), original, offsets[i], array[i].length());
         }
-        return plan(code, array, ops, options, offsets, original);
+        return plan(code, array, ops, options, offsets, original, new Object());
     }
 
     /** Re-plans the same sites from their original bytes, for {@link Journal#repatch}. */
     static PatchPlan replan(PatchPlan base, OpsTable ops, PatchOptions options) {
         layout(base.sites, options);
-        return plan(base.code, base.sites, ops, options, base.offsets, base.original);
+        return plan(base.code, base.sites, ops, options, base.offsets, base.original, base.lock);
     }
 
     private static int[] layout(PatchSite[] sites, PatchOptions options) {
@@ -153,7 +159,7 @@ public final class PatchPlan {
     }
 
     private static PatchPlan plan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options,
-            int[] offsets, byte[] original) {
+            int[] offsets, byte[] original, Object lock) {
         Objects.requireNonNull(ops, "ops");
         Objects.requireNonNull(options, "options");
         byte[] patched = new byte[original.length];
@@ -179,7 +185,7 @@ public final class PatchPlan {
                 System.arraycopy(original, at, patched, at, site.length());
             }
         }
-        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems);
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems, lock);
     }
 
     private static Strategy planSite(PatchSite site, OpsTable ops, Patcher patcher, PatchOptions options,
@@ -214,14 +220,26 @@ public final class PatchPlan {
      * Writes every site's new bytes, after checking that each site still holds the bytes the plan
      * was made from. Allocates nothing per site.
      *
+     * <p>Applying twice without a revert in between is refused (the code then holds the patched
+     * bytes, not the planned ones), and the refusal leaves the first journal live and able to
+     * revert. Calls from several threads are serialized with the journals' revert and re-patch
+     * (see {@link Journal}).
+     *
      * @return the journal that can revert or re-patch this batch
      * @throws IllegalStateException if the code changed at a site since planning (nothing is
      *     written), or the buffer is read-only
      */
     public Journal apply() {
-        requireCurrent(original, "planned");
-        writeAll(patched);
-        return new Journal(this);
+        synchronized (lock) {
+            requireCurrent(original, "planned");
+            writeAll(patched);
+            return new Journal(this);
+        }
+    }
+
+    /** The lock of this plan's batch; see {@link #lock}. */
+    Object lock() {
+        return lock;
     }
 
     void requireCurrent(byte[] expected, String what) {

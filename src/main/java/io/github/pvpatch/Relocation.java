@@ -9,7 +9,9 @@ package io.github.pvpatch;
  * where its code lives}, inlining it re-aims every field whose target lies outside the sequence,
  * as the kernel's {@code __apply_relocation} does; a target the field can no longer reach from
  * the site is a {@link Violation#TARGET_OUT_OF_REACH}. Fields that point inside the sequence move
- * with it and are left alone. {@code io.github.pvpatch.verify.NativeScanner} finds the fields with
+ * with it and are left alone; the sequence's end counts as inside (the kernel's {@code need_reloc}
+ * range is {@code [src, src+len]}), so a branch to the byte just past the code still lands just
+ * past it in the site. {@code io.github.pvpatch.verify.NativeScanner} finds the fields with
  * a disassembler.
  *
  * <pre>{@code

@@ -204,8 +204,10 @@ public final class SiteWriter {
 
     /**
      * Re-aims one relative field of native code just copied to {@code pos}, as the kernel's
-     * {@code __apply_relocation} does: a target inside the sequence moves with it; any other keeps
-     * its absolute address, and a displacement that no longer fits its field is a BUG.
+     * {@code __apply_relocation} does: a target inside the sequence, its end included (a branch
+     * to the byte just past the code, the kernel's {@code need_reloc} range {@code [src, src+len]}),
+     * moves with it; any other keeps its absolute address, and a displacement that no longer fits
+     * its field is a BUG.
      */
     private void relocate(Op.Native code, Relocation r) {
         long source = code.sourceAddressOrZero();
@@ -219,7 +221,7 @@ public final class SiteWriter {
         if (isa == Isa.X86_32) {
             offsetInCode &= 0xFFFF_FFFFL;
         }
-        if (offsetInCode >= 0 && offsetInCode < code.length()) {
+        if (offsetInCode >= 0 && offsetInCode <= code.length()) {
             return;
         }
         long newDisp = target - (address() + r.instructionEnd());

@@ -52,13 +52,50 @@ class RelocationTest {
         assertEquals(Violation.TARGET_OUT_OF_REACH, bug.violation());
         assertEquals(SOURCE64 + 0x12 - (SITE64 + 2), bug.needed());
         assertEquals(127, bug.available());
-        // A RIP-relative operand 3 GiB away.
-        Op.Native far = Op.nativeCodeAt(SITE64 - 0xC000_0000L, bytes("48 8b 05 00 00 00 00"),
+        // A RIP-relative operand 3 GiB away (one byte past the code's end: its end itself is inside).
+        Op.Native far = Op.nativeCodeAt(SITE64 - 0xC000_0000L, bytes("48 8b 05 01 00 00 00"),
                 ClobberSet.of(Register.RAX), List.of(Relocation.of(3, 4, 7)));
         PatchBug farBug = PatcherTest.bug(site64(7), TABLE64, far);
         assertEquals(Violation.TARGET_OUT_OF_REACH, farBug.violation());
         assertEquals(Integer.MIN_VALUE, farBug.available());
         assertTrue(farBug.getMessage().contains("rel32 field at +3"), farBug.getMessage());
+    }
+
+    @Test
+    void aBranchToTheEndOfTheCodeStaysAtTheEndOfTheCopy() {
+        // xor eax,eax; test edi,edi; jz end; inc rax; end: -- the kernel's need_reloc counts the
+        // end as inside [src, src+len], so the jz keeps its displacement (74 03, not re-aimed).
+        byte[] code = bytes("31 c0 85 ff 74 03 48 ff c0");
+        Op.Native op = Op.nativeCodeAt(0xffffffff81100040L, code, ClobberSet.of(Register.RAX),
+                List.of(Relocation.of(5, 1, 6)));
+        assertEquals("31 c0 85 ff 74 03 48 ff c0 90", of(inline(site64(10), TABLE64, op).patchedBytes(0)));
+        // A source far beyond rel8 reach of the site: still inlined, not TARGET_OUT_OF_REACH.
+        Op.Native far = Op.nativeCodeAt(SOURCE64, code, ClobberSet.of(Register.RAX), List.of(Relocation.of(5, 1, 6)));
+        assertEquals("31 c0 85 ff 74 03 48 ff c0 90", of(inline(site64(10), TABLE64, far).patchedBytes(0)));
+        // One byte further is outside: re-aimed, and out of rel8 reach from so far away.
+        Op.Native past = Op.nativeCodeAt(SOURCE64, bytes("31 c0 85 ff 74 04 48 ff c0"), ClobberSet.of(Register.RAX),
+                List.of(Relocation.of(5, 1, 6)));
+        assertEquals(Violation.TARGET_OUT_OF_REACH, PatcherTest.bug(site64(10), TABLE64, past).violation());
+        // A jump back to the start moves with the code too.
+        Op.Native loop = Op.nativeCodeAt(SOURCE64, bytes("d1 e8 75 fc"), ClobberSet.of(Register.RAX),
+                List.of(Relocation.of(3, 1, 4)));
+        String patched = of(inline(site64(6), TABLE64, loop).patchedBytes(0));
+        assertTrue(patched.startsWith("d1 e8 75 fc "), patched);
+    }
+
+    @Test
+    void aBranchToTheEndOfTheCodeStaysAtTheEndOfTheCopyOnI386() {
+        long site = 0xc1000000L;
+        // xor eax,eax; test edi,edi; jz end (rel32); inc eax; end:
+        byte[] code = bytes("31 c0 85 ff 0f 84 02 00 00 00 ff c0");
+        PatchSite s = PatchSite.of(Isa.X86_32, site, 12, 1, ClobberSet.linuxAny(Isa.X86_32));
+        Op.Native op = Op.nativeCodeAt(0xc1100040L, code, ClobberSet.of(Register.EAX), List.of(Relocation.of(6, 4, 10)));
+        assertEquals("31 c0 85 ff 0f 84 02 00 00 00 ff c0", of(inline(s, 0xc0400000L, op).patchedBytes(0)));
+        // The same with rel8 from far away: inlined unchanged.
+        Op.Native rel8 = Op.nativeCodeAt(0xc1100040L, bytes("31 c0 85 ff 74 02 ff c0"), ClobberSet.of(Register.EAX),
+                List.of(Relocation.of(5, 1, 6)));
+        assertEquals("31 c0 85 ff 74 02 ff c0", of(inline(PatchSite.of(Isa.X86_32, site, 8, 1,
+                ClobberSet.linuxAny(Isa.X86_32)), 0xc0400000L, rel8).patchedBytes(0)));
     }
 
     @Test

@@ -188,7 +188,7 @@ public final class Strategies {
     private static int requireRegistersOf(SiteWriter out, ClobberSet clobbers) {
         if (!clobbers.isIn(out.isa())) {
             throw PatchBug.of(Violation.OP_KIND_MISMATCH, out.site(), 0, 0, "the op clobbers registers that do not"
-                    + " exist on " + out.isa().displayName() + " (clobbers: " + clobbers + ")");
+                    + " exist on " + out.isa().displayName() + " (clobbers: " + clobbers.toString(out.isa()) + ")");
         }
         return clobbers.bits();
     }

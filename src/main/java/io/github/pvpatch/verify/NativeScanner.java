@@ -15,7 +15,10 @@ import java.util.Objects;
 /**
  * Builds native ops from their bytes with the disassembler: the registers the code writes become
  * its clobbers, and its relative fields (branch displacements, x86-64 RIP-relative
- * displacements) become {@link Relocation}s, so the op can be inlined anywhere.
+ * displacements) become {@link Relocation}s, so the op can be inlined anywhere. Every relative
+ * field is listed, also those aimed inside the code: inlining leaves a field alone when its target
+ * lies in {@code [start, end]} of the code, its end included, so a branch to the end of the code
+ * lands at the end of the inlined copy.
  *
  * <p>The clobbers are what the instructions write, implicit writes included ({@code pushf; pop
  * %rax} clobbers rax; {@code cpuid} four registers), except the stack pointer. Code that calls

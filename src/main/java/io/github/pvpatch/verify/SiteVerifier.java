@@ -461,7 +461,8 @@ public final class SiteVerifier implements SiteCheck {
                 return;
             }
             long inside = mask(want - source);
-            if (inside >= 0 && inside < codeLength) {
+            // The code's end belongs to it: a branch there falls through to what follows the code.
+            if (inside >= 0 && inside <= codeLength) {
                 want = mask(site.address() + inside);
             } else if (!hasSource) {
                 throw mismatch(i, "the native code reaches 0x" + Long.toHexString(want)

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -82,6 +83,15 @@ public final class Harness implements AutoCloseable {
     /** {@return the address of op stub {@code slot}: the target of call and jump ops of that slot} */
     public long stub(int slot) {
         return stubs[slot];
+    }
+
+    /**
+     * {@return where the harness puts slot {@code slot}'s native code for the original run}:
+     * pvexec.c's {@code NATIVE_BASE + NATIVE_STRIDE * slot}, followed by {@code ret}. A native op
+     * that lives there runs in the original exactly as its source address says.
+     */
+    public long nativeAddress(int slot) {
+        return 0x1020_0000L + 32L * Objects.checkIndex(slot, stubs.length);
     }
 
     /** {@return how many slots the harness has stubs for} */
