@@ -78,6 +78,19 @@ final class OutputFile implements AutoCloseable {
         }
 
         /**
+         * Forces the directory's entries (the rename) to the storage device; best effort.
+         *
+         * @param dir the output's directory
+         */
+        default void forceDirectory(Path dir) {
+            try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+                channel.force(true);
+            } catch (IOException e) {
+                // Not every file system lets a directory be opened or forced; the rename is done.
+            }
+        }
+
+        /**
          * Renames {@code temp} over {@code target} in one step.
          *
          * @param temp the written temporary file
@@ -250,7 +263,7 @@ final class OutputFile implements AutoCloseable {
             deleteTemp();
             throw e;
         }
-        forceDirectory();
+        disk.forceDirectory(temp.getParent());
     }
 
     /** Deletes the temporary file unless it was committed. */
@@ -270,15 +283,6 @@ final class OutputFile implements AutoCloseable {
             if (from != null && to != null) {
                 to.setPermissions(from.readAttributes().permissions());
             }
-        }
-    }
-
-    /** The rename is in the directory: force it too, so a crash after exit keeps the new file. */
-    private void forceDirectory() {
-        try (FileChannel dir = FileChannel.open(temp.getParent(), StandardOpenOption.READ)) {
-            dir.force(true);
-        } catch (IOException e) {
-            // Not every file system lets a directory be opened or forced; the rename is done.
         }
     }
 

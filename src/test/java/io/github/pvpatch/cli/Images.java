@@ -83,7 +83,7 @@ final class Images {
     static byte[] xz(byte[] data) {
         ByteArrayOutputStream xz = new ByteArrayOutputStream();
         try {
-            org.tukaani.xz.LZMA2Options lzma = new org.tukaani.xz.LZMA2Options();
+            org.tukaani.xz.LZMA2Options lzma = new org.tukaani.xz.LZMA2Options(0);   // fast: the fuzzer recompresses
             lzma.setDictSize(64 << 10);
             org.tukaani.xz.FilterOptions[] filters = {new org.tukaani.xz.X86Options(), lzma};
             try (org.tukaani.xz.XZOutputStream out = new org.tukaani.xz.XZOutputStream(xz, filters,
