@@ -14,13 +14,13 @@ import io.github.pvpatch.linux.Prelink;
 import io.github.pvpatch.linux.SlotTarget;
 import io.github.pvpatch.zydis.MachineMode;
 import io.github.pvpatch.zydis.Syntax;
+import io.github.pvpatch.zydis.Zydis;
 import io.github.pvpatch.zydis.ZydisDecoder;
 import io.github.pvpatch.zydis.ZydisUnavailableException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -28,38 +28,111 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.TreeMap;
 
 /**
  * {@code pvpatch} — patch paravirt call sites of kernel images, offline.
  *
  * <pre>
- * pvpatch demo                                  patch the bundled sample images, show before/after
- * pvpatch sites &lt;image&gt; [--layout L]             list the .parainstructions sites
- * pvpatch prelink &lt;image&gt; -o &lt;out&gt; [--verify] [--lenient] [--layout L]
- * pvpatch diff &lt;before&gt; &lt;after&gt;                  the sites that differ, before and after
+ * pvpatch demo                        patch the bundled sample images, show before/after
+ * pvpatch sites &lt;image&gt;               list the .parainstructions sites and what each slot holds
+ * pvpatch prelink &lt;image&gt; -o &lt;out&gt;    patch every site for the ops the image holds at boot
+ * pvpatch diff &lt;before&gt; &lt;after&gt;       the sites that differ, with disassembly
+ * pvpatch help [&lt;command&gt;] | --help | --version
  * </pre>
  *
  * <p>Images are vmlinux or module ELF files, or vmlinuz bzImages (unpacked first; prelink then
- * writes the prelinked vmlinux). Bad input gets one line on standard error and exit status 1;
- * bad usage, the usage text and status 2.
+ * writes the prelinked vmlinux). Exit status: 0 success, 1 bad input or a refused patch (one
+ * line on standard error, naming the file), 2 bad usage (the usage text); {@code diff} follows
+ * diff(1): 0 the images' sites are equal, 1 they differ, 2 trouble. Output is written to a
+ * temporary file in the output's directory, forced to disk and renamed over the output: a
+ * failed run leaves what was there before, byte for byte.
  */
 public final class Main {
-    private static final String USAGE = String.join("\n",
-            "usage: pvpatch demo",
-            "       pvpatch sites <image> [--layout ABSOLUTE_32|ABSOLUTE_64|RELATIVE_6]",
-            "       pvpatch prelink <image> -o <out> [--verify] [--lenient] [--layout L]",
-            "       pvpatch diff <before> <after>",
-            "images: vmlinux or module ELF files, or vmlinuz (bzImage; gzip, LZ4 or XZ payloads)");
+    /** Exit status: success; for {@code diff}, the sites are the same. */
+    static final int OK = 0;
+    /** Exit status: bad input or a refused patch; for {@code diff}, the sites differ. */
+    static final int REFUSED = 1;
+    /** Exit status: bad usage; for {@code diff}, any trouble. */
+    static final int USAGE = 2;
+
+    /**
+     * One option. Adding an option is one entry in {@link #OPTIONS} (the help text and the
+     * parser follow) and its use in the command.
+     *
+     * @param name the long name, such as {@code --verify}
+     * @param alias a short name, or empty
+     * @param value the value's placeholder, or empty for a flag
+     * @param commands the commands that take it
+     * @param text what it does, for {@code --help}
+     */
+    record Option(String name, String alias, String value, List<String> commands, String text) {
+        boolean takes(String command) {
+            return commands.contains(command);
+        }
+
+        String label() {
+            return (alias.isEmpty() ? "" : alias + ", ") + name + (value.isEmpty() ? "" : " " + value);
+        }
+    }
+
+    /**
+     * One command.
+     *
+     * @param name its name
+     * @param arguments its synopsis after the name
+     * @param text what it does
+     */
+    record Command(String name, String arguments, String text) {
+    }
+
+    static final List<Command> COMMANDS = List.of(
+            new Command("demo", "", "patch the bundled sample images, show before/after"),
+            new Command("sites", "<image>", "list the .parainstructions sites and what each slot holds"),
+            new Command("prelink", "<image> -o <out>", "patch every site for the ops the image holds at boot"),
+            new Command("diff", "<before> <after>", "the sites that differ, with disassembly"),
+            new Command("help", "[<command>]", "this text, or one command's"));
+
+    static final List<Option> OPTIONS = List.of(
+            new Option("--output", "-o", "<out>", List.of("prelink"), "write the prelinked vmlinux ELF to <out>"
+                    + " (a bzImage in gives a vmlinux out). It goes to a temporary file in <out>'s directory, forced"
+                    + " to disk, then renamed over <out>: a failed run leaves <out> as it was. <out> is checked"
+                    + " before any work and may not be the input, by path or through a link, unless --in-place"),
+            new Option("--in-place", "", "", List.of("prelink"), "replace the input itself, atomically as -o"
+                    + " does; -o may then be omitted or name the input. Refused for a bzImage, which would become"
+                    + " a vmlinux"),
+            new Option("--verify", "", "", List.of("prelink"), "check every site with the Zydis disassembler before"
+                    + " patching (its bytes are the indirect call through its slot, nothing else) and after (the"
+                    + " new code keeps every register the site keeps, and ends where the site ends). Without it,"
+                    + " each site's bytes are still matched against the indirect call its record implies"),
+            new Option("--lenient", "", "", List.of("prelink"), "leave a site that cannot be patched as it is and"
+                    + " list it as left unpatched. Without it (strict), the first such site refuses the whole"
+                    + " image, exit status 1, and nothing is written"),
+            new Option("--layout", "", "<L>", List.of("sites", "prelink"), "read the .parainstructions records"
+                    + " in layout L instead of detecting it: ABSOLUTE_32 (i386, 8 bytes), ABSOLUTE_64 (x86-64,"
+                    + " 16 bytes) or RELATIVE_6 (Linux 6.5+, 6 bytes, no clobbers: CLBR_ANY)"),
+            new Option("--help", "-h", "", List.of("demo", "sites", "prelink", "diff", "help"),
+                    "show the command's help and exit"),
+            new Option("--version", "", "", List.of(), "print pvpatch's version and the Zydis version of its"
+                    + " disassembler shim"));
+
     /** Above this many sites, stages are announced on standard error. */
     private static final int PROGRESS_SITES = 1000;
+    private static final int WIDTH = 100;
 
     private final PrintStream out;
     private final PrintStream err;
+    private final OutputFile.Disk disk;
 
     Main(PrintStream out, PrintStream err) {
+        this(out, err, OutputFile.Disk.REAL);
+    }
+
+    Main(PrintStream out, PrintStream err, OutputFile.Disk disk) {
         this.out = out;
         this.err = err;
+        this.disk = disk;
     }
 
     /**
@@ -71,47 +144,180 @@ public final class Main {
         System.exit(new Main(System.out, System.err).run(args));
     }
 
-    /** {@return the exit status: 0, 1 for bad input or a refused patch, 2 for bad usage} */
+    /**
+     * {@return the exit status: 0, 1 for bad input or a refused patch, 2 for bad usage; for
+     * {@code diff}, 0 same, 1 different, 2 trouble}
+     */
     int run(String[] args) {
+        boolean diff = args.length > 0 && args[0].equals("diff");
         try {
-            if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help") || args[0].equals("help")) {
-                (args.length == 0 ? err : out).println(USAGE);
-                return args.length == 0 ? 2 : 0;
+            if (args.length == 0) {
+                throw new Usage("no command");
+            }
+            if (args[0].equals("-h") || args[0].equals("--help")) {
+                out.print(help());
+                return OK;
+            }
+            if (args[0].equals("--version")) {
+                version();
+                return OK;
             }
             Args a = new Args(args);
-            switch (args[0]) {
+            if (a.flag("--help")) {
+                out.print(help(a.command));
+                return OK;
+            }
+            switch (a.command) {
+                case "help":
+                    a.positional(a.positionalCount() <= 1 ? a.positionalCount() : 1);
+                    out.print(a.positionalCount() == 0 ? help() : help(a.positional.get(0)));
+                    return OK;
                 case "demo":
                     a.positional(0);
                     demo();
-                    return 0;
+                    return OK;
                 case "sites":
-                    sites(a.path(0), a.layout());
-                    return 0;
+                    a.positional(1);
+                    Optional<ParaLayout> layout = a.layout();
+                    sites(a.input(0, "input"), layout);
+                    return OK;
                 case "prelink":
-                    prelink(a.path(0), a.output(), a.flag("--verify"), a.flag("--lenient"), a.layout());
-                    return 0;
+                    prelink(a);
+                    return OK;
                 case "diff":
-                    diff(a.path(0), a.path(1));
-                    return 0;
+                    a.positional(2);
+                    return diff(a.input(0, "before"), a.input(1, "after")) ? OK : REFUSED;
                 default:
-                    throw new Usage("unknown command '" + args[0] + "'");
+                    throw new Usage("unknown command '" + a.command + "'");
             }
         } catch (Usage e) {
             err.println("pvpatch: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (ImageFormatException | PatchBug | ZydisUnavailableException e) {
+            err.print(usage());
+            return USAGE;
+        } catch (ImageFormatException | PatchBug | ZydisUnavailableException | OutputFile.Refused e) {
             err.println("pvpatch: " + e.getMessage());
-            return 1;
-        } catch (NoSuchFileException e) {
-            err.println("pvpatch: no such file: " + e.getFile());
-            return 1;
+            return diff ? USAGE : REFUSED;
         } catch (IOException e) {
-            err.println("pvpatch: " + e.getClass().getSimpleName() + ": " + e.getMessage());
-            return 1;
+            err.println("pvpatch: " + OutputFile.reason(e) + (e instanceof java.nio.file.FileSystemException
+                    && ((java.nio.file.FileSystemException) e).getFile() != null
+                    ? ": " + ((java.nio.file.FileSystemException) e).getFile() : ""));
+            return diff ? USAGE : REFUSED;
         } catch (OutOfMemoryError e) {
             err.println("pvpatch: out of memory reading the image; give the JVM more with -Xmx");
-            return 1;
+            return diff ? USAGE : REFUSED;
+        }
+    }
+
+    /** {@return the short usage, for usage errors} */
+    static String usage() {
+        StringBuilder sb = new StringBuilder();
+        for (Command c : COMMANDS) {
+            sb.append(sb.length() == 0 ? "usage: pvpatch " : "       pvpatch ").append(c.name())
+                    .append(c.arguments().isEmpty() ? "" : " " + c.arguments()).append(options(c.name()))
+                    .append('\n');
+        }
+        sb.append("       pvpatch --version\n");
+        sb.append("'pvpatch --help' explains every option; 'pvpatch help <command>' one command\n");
+        return sb.toString();
+    }
+
+    /** {@return the full help: every command and option, and the exit statuses} */
+    static String help() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("pvpatch: patch the paravirt call sites of Linux kernel images, offline\n\n");
+        sb.append("commands:\n");
+        for (Command c : COMMANDS) {
+            String synopsis = "pvpatch " + c.name() + (c.arguments().isEmpty() ? "" : " " + c.arguments());
+            sb.append(String.format("  %-34s %s\n", synopsis, c.text()));
+        }
+        sb.append(String.format("  %-34s %s\n", "pvpatch --version", "print the versions"));
+        sb.append("\noptions:\n");
+        for (Option o : OPTIONS) {
+            appendOption(sb, o);
+        }
+        sb.append(TRAILER);
+        return sb.toString();
+    }
+
+    /** {@return one command's help, or a usage error if there is no such command} */
+    static String help(String command) {
+        Command c = COMMANDS.stream().filter(x -> x.name().equals(command)).findFirst()
+                .orElseThrow(() -> new Usage("no command '" + command + "' to explain"));
+        StringBuilder sb = new StringBuilder();
+        sb.append("usage: pvpatch ").append(c.name()).append(c.arguments().isEmpty() ? "" : " " + c.arguments())
+                .append(options(c.name())).append("\n");
+        sb.append(wrap(c.text(), "  ")).append('\n');
+        boolean any = false;
+        for (Option o : OPTIONS) {
+            if (o.takes(command)) {
+                if (!any) {
+                    sb.append("\noptions:\n");
+                    any = true;
+                }
+                appendOption(sb, o);
+            }
+        }
+        sb.append(TRAILER);
+        return sb.toString();
+    }
+
+    private static final String TRAILER = "\nimages: vmlinux or module (.ko) ELF files, or vmlinuz bzImages (gzip, LZ4"
+            + " or XZ payloads)\n"
+            + "exit status: 0 success; 1 bad input or a refused patch, one line on standard error naming the file;\n"
+            + "  2 bad usage. diff follows diff(1): 0 the sites are the same, 1 they differ, 2 trouble\n";
+
+    /** {@return the options a command takes, for its synopsis, such as {@code  [--verify]}} */
+    private static String options(String command) {
+        StringBuilder sb = new StringBuilder();
+        for (Option o : OPTIONS) {
+            if (o.takes(command) && !o.name().equals("--help") && !o.name().equals("--output")) {
+                sb.append(" [").append(o.name()).append(o.value().isEmpty() ? "" : " " + o.value()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void appendOption(StringBuilder sb, Option o) {
+        String where = o.commands().isEmpty() ? "" : o.commands().size() >= COMMANDS.size() ? ""
+                : " (" + String.join(", ", o.commands()) + ")";
+        sb.append("  ").append(o.label()).append(where).append('\n').append(wrap(o.text(), "      ")).append('\n');
+    }
+
+    /** {@return {@code text} wrapped to the help's width, each line indented} */
+    private static String wrap(String text, String indent) {
+        StringBuilder sb = new StringBuilder();
+        StringBuilder line = new StringBuilder(indent);
+        for (String word : text.split(" ")) {
+            if (line.length() > indent.length() && line.length() + 1 + word.length() > WIDTH) {
+                sb.append(line).append('\n');
+                line = new StringBuilder(indent);
+            }
+            line.append(line.length() > indent.length() ? " " : "").append(word);
+        }
+        return sb.append(line).toString();
+    }
+
+    private void version() {
+        out.println("pvpatch " + libraryVersion());
+        if (Zydis.isAvailable()) {
+            out.println("Zydis " + Zydis.version() + " (the disassembler shim)");
+        } else {
+            out.println("Zydis: unavailable here ("
+                    + Zydis.unavailability().map(Throwable::getMessage).orElse("unknown reason") + ")");
+        }
+    }
+
+    /** {@return the library's version, from the resource the build writes (in classes and in the jars)} */
+    static String libraryVersion() {
+        try (InputStream in = Main.class.getResourceAsStream("/META-INF/pvpatch/version.properties")) {
+            if (in == null) {
+                return "(unknown: no META-INF/pvpatch/version.properties)";
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return p.getProperty("version", "(unknown)");
+        } catch (IOException e) {
+            return "(unknown: " + e.getMessage() + ")";
         }
     }
 
@@ -141,7 +347,7 @@ public final class Main {
     }
 
     private void sites(Path file, Optional<ParaLayout> layout) throws IOException {
-        KernelImage k = read(file, layout);
+        KernelImage k = read(file, "input", layout);
         ElfFile elf = k.elf();
         out.printf("%s: %s %s, %s records, %d sites; pv_ops %s%n", file.getFileName(), k.isa().displayName(),
                 elf.isRelocatable() ? "module" : k.wasUnpacked() ? "vmlinuz" : "vmlinux",
@@ -169,18 +375,50 @@ public final class Main {
         }
     }
 
-    private void prelink(Path file, Path output, boolean verify, boolean lenient, Optional<ParaLayout> layout)
+    private void prelink(Args a) throws IOException {
+        a.positional(1);
+        Path file = Path.of(a.positional.get(0));
+        Optional<ParaLayout> layout = a.layout();
+        boolean inPlace = a.flag("--in-place");
+        Path output;
+        if (a.value("--output").isPresent()) {
+            output = Path.of(a.value("--output").get());
+            if (inPlace && !OutputFile.sameFile(output, file)) {
+                throw new Usage("--in-place replaces the input; -o " + output + " names another file");
+            }
+        } else if (inPlace) {
+            output = file;
+        } else {
+            throw new Usage("prelink needs -o <out> (or --in-place)");
+        }
+        checkInput(file, "input");
+        try (OutputFile target = OutputFile.prepare(output, Optional.of(file), inPlace, disk)) {
+            prelink(file, target, a.flag("--verify"), a.flag("--lenient"), layout);
+        }
+    }
+
+    private void prelink(Path file, OutputFile target, boolean verify, boolean lenient, Optional<ParaLayout> layout)
             throws IOException {
+        Path output = target.path();
         long t0 = System.nanoTime();
-        KernelImage k = read(file, layout);
+        KernelImage k = read(file, "input", layout);
+        if (k.wasUnpacked() && OutputFile.sameFile(output, file)) {
+            throw new OutputFile.Refused("input=" + file + " is a bzImage: --in-place would replace it with the"
+                    + " unpacked vmlinux; write that with -o <out> instead");
+        }
         if (k.sites().size() > PROGRESS_SITES) {
             err.printf("pvpatch: prelinking %d sites in %d sections%s…%n", k.sites().size(), k.sitesBySection().size(),
                     verify ? ", verifying each with Zydis" : "");
         }
         Prelink.Options options = Prelink.Options.defaults().withVerify(verify)
                 .withMode(lenient ? PatchOptions.Mode.LENIENT : PatchOptions.Mode.STRICT);
-        Prelink.Result r = k.prelink(options);
-        Files.write(output, r.image());
+        Prelink.Result r;
+        try {
+            r = k.prelink(options);
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException("input=" + file + ": " + e.getMessage(), e);
+        }
+        target.commit(r.image());
         long ms = (System.nanoTime() - t0) / 1_000_000;
         out.printf("%s: %s, %s records, %d sites, pv_ops at 0x%x (%s)%n", file.getFileName(), k.isa().displayName(),
                 k.paraInstructions().layout(), k.sites().size(), k.pvOps().getAsLong(), k.pvOpsSource());
@@ -201,19 +439,32 @@ public final class Main {
                 k.wasUnpacked() ? ", the prelinked vmlinux ELF unpacked from the bzImage" : "", ms);
     }
 
-    private void diff(Path before, Path after) throws IOException {
-        KernelImage k = read(before, Optional.empty());
-        ElfFile other = ElfFile.parse(unpack(Files.readAllBytes(after)));
+    /** {@return whether every site's bytes are the same in both} */
+    private boolean diff(Path before, Path after) throws IOException {
+        KernelImage k = read(before, "before", Optional.empty());
+        byte[] afterBytes = readInput(after, "after");
+        ElfFile other;
+        try {
+            other = ElfFile.parse(unpack(afterBytes));
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException("after=" + after + ": " + e.getMessage(), e);
+        }
         if (other.isa() != k.isa()) {
-            throw new ImageFormatException(after.getFileName() + " is " + other.isa().displayName() + ", "
-                    + before.getFileName() + " is " + k.isa().displayName());
+            throw new ImageFormatException("after=" + after + " is " + other.isa().displayName() + ", before="
+                    + before + " is " + k.isa().displayName());
         }
         ZydisDecoder d = decoder(k);
         int changed = 0;
         for (int i = 0; i < k.sites().size(); i++) {
             PatchSite s = k.sites().get(i);
             byte[] a = k.elf().read(s.address(), s.length());
-            byte[] b = other.read(s.address(), s.length());
+            byte[] b;
+            try {
+                b = other.read(s.address(), s.length());
+            } catch (ImageFormatException e) {
+                throw new ImageFormatException("after=" + after + " does not hold site 0x" + Long.toHexString(
+                        s.address()) + " of before=" + before + ": " + e.getMessage(), e);
+            }
             if (java.util.Arrays.equals(a, b)) {
                 continue;
             }
@@ -223,6 +474,7 @@ public final class Main {
             bytesLine("  + ", b, disassemble(d, b, s.address()));
         }
         out.printf("%d of %d sites differ%n", changed, k.sites().size());
+        return changed == 0;
     }
 
     private void printSlots(KernelImage k) {
@@ -296,12 +548,42 @@ public final class Main {
         return HexFormat.ofDelimiter(" ").formatHex(b);
     }
 
-    private KernelImage read(Path file, Optional<ParaLayout> layout) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
+    private KernelImage read(Path file, String role, Optional<ParaLayout> layout) throws IOException {
+        byte[] bytes = readInput(file, role);
         if (bytes.length > 4 << 20) {
             err.printf("pvpatch: reading %s (%d MB)…%n", file.getFileName(), bytes.length >> 20);
         }
-        return KernelImage.read(bytes, layout);
+        try {
+            return KernelImage.read(bytes, layout);
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException(role + "=" + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Refuses a missing, unreadable or directory input, naming it. */
+    static void checkInput(Path file, String role) {
+        if (Files.isDirectory(file)) {
+            throw new OutputFile.Refused(role + "=" + file + " is a directory, not an image");
+        }
+        if (!Files.exists(file)) {
+            throw new OutputFile.Refused(role + "=" + file + ": no such file");
+        }
+        if (!Files.isReadable(file)) {
+            throw new OutputFile.Refused(role + "=" + file + " is not readable");
+        }
+    }
+
+    /** {@return the bytes of an input file; a missing, unreadable or directory input is named} */
+    static byte[] readInput(Path file, String role) {
+        checkInput(file, role);
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new OutputFile.Refused(role + "=" + file + ": cannot read it (" + OutputFile.reason(e) + ")", e);
+        } catch (OutOfMemoryError e) {
+            throw new OutputFile.Refused(role + "=" + file + " is too large to read here; give the JVM more"
+                    + " with -Xmx", e);
+        }
     }
 
     private static byte[] unpack(byte[] bytes) {
@@ -318,35 +600,42 @@ public final class Main {
         }
     }
 
-    /** The arguments after the command: positional ones and options. */
+    /** The arguments after the command: positional ones and options, as {@link #OPTIONS} lists them. */
     private static final class Args {
         private final String command;
         private final List<String> positional = new ArrayList<>();
-        private final List<String> flags = new ArrayList<>();
-        private String output;
-        private String layout;
+        private final Map<String, String> values = new TreeMap<>();
 
         Args(String[] args) {
             command = args[0];
             for (int i = 1; i < args.length; i++) {
                 String a = args[i];
-                if (a.equals("-o") || a.equals("--output") || a.equals("--layout")) {
-                    if (i + 1 >= args.length) {
-                        throw new Usage(a + " needs a value");
+                if (a.startsWith("-") && a.length() > 1) {
+                    Option o = OPTIONS.stream().filter(x -> x.name().equals(a) || x.alias().equals(a)).findFirst()
+                            .orElseThrow(() -> new Usage("unknown option '" + a + "'"));
+                    if (!o.takes(command)) {
+                        throw new Usage(COMMANDS.stream().anyMatch(c -> c.name().equals(command))
+                                ? command + " does not take " + o.name() : "unknown command '" + command + "'");
                     }
-                    if (a.equals("--layout")) {
-                        layout = args[++i];
+                    if (o.value().isEmpty()) {
+                        values.put(o.name(), "");
                     } else {
-                        output = args[++i];
+                        if (i + 1 >= args.length) {
+                            throw new Usage(a + " needs a value " + o.value());
+                        }
+                        if (values.containsKey(o.name())) {
+                            throw new Usage(o.name() + " given twice");
+                        }
+                        values.put(o.name(), args[++i]);
                     }
-                } else if (a.equals("--verify") || a.equals("--lenient")) {
-                    flags.add(a);
-                } else if (a.startsWith("-")) {
-                    throw new Usage("unknown option '" + a + "' for " + command);
                 } else {
                     positional.add(a);
                 }
             }
+        }
+
+        int positionalCount() {
+            return positional.size();
         }
 
         void positional(int count) {
@@ -356,31 +645,30 @@ public final class Main {
             }
         }
 
-        Path path(int index) {
-            int want = command.equals("diff") ? 2 : 1;
-            positional(want);
-            return Path.of(positional.get(index));
+        /** An input file, checked: the role names it in errors ({@code input}, {@code before}, {@code after}). */
+        Path input(int index, String role) {
+            Path p = Path.of(positional.get(index));
+            checkInput(p, role);
+            return p;
         }
 
         boolean flag(String name) {
-            return flags.contains(name);
+            return values.containsKey(name);
         }
 
-        Path output() {
-            if (output == null) {
-                throw new Usage("prelink needs -o <out>");
-            }
-            return Path.of(output);
+        Optional<String> value(String name) {
+            return Optional.ofNullable(values.get(name));
         }
 
         Optional<ParaLayout> layout() {
-            if (layout == null) {
+            Optional<String> layout = value("--layout");
+            if (layout.isEmpty()) {
                 return Optional.empty();
             }
             try {
-                return Optional.of(ParaLayout.valueOf(layout.toUpperCase(Locale.ROOT)));
+                return Optional.of(ParaLayout.valueOf(layout.get().toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
-                throw new Usage("unknown layout '" + layout + "'");
+                throw new Usage("unknown layout '" + layout.get() + "': ABSOLUTE_32, ABSOLUTE_64 or RELATIVE_6");
             }
         }
     }

@@ -42,6 +42,8 @@ public final class ElfFile {
     /** Section flag: holds instructions. */
     public static final long SHF_EXECINSTR = 0x4;
 
+    /** Section type of an unused section header, such as entry 0. */
+    private static final int SHT_NULL = 0;
     private static final int EM_386 = 3;
     private static final int EM_X86_64 = 62;
 
@@ -75,9 +77,10 @@ public final class ElfFile {
             return (flags & SHF_EXECINSTR) != 0;
         }
 
-        /** {@return whether its bytes are in the file (not {@code .bss}-like)} */
+        /** {@return whether its bytes are in the file (not {@code .bss}-like, nor an unused {@code SHT_NULL} entry)} */
         public boolean hasBytes() {
-            return type != SHT_NOBITS;
+            // SHT_NULL's other fields are undefined (ELF gABI): never read bytes through them.
+            return type != SHT_NOBITS && type != SHT_NULL;
         }
 
         /**
@@ -384,6 +387,8 @@ public final class ElfFile {
     }
 
     private String string(long tableOffset, long tableSize, long index) {
+        // A string table of type SHT_NOBITS or SHT_NULL was not checked with the section headers.
+        check(tableOffset, tableSize, "string table");
         if (index < 0 || index >= tableSize) {
             throw new ImageFormatException("string index " + index + " is outside its table of " + tableSize
                     + " bytes");

@@ -215,7 +215,14 @@ public final class KernelImage {
                 throw new ImageFormatException("site 0x" + Long.toHexString(p.address()) + " is " + p.length()
                         + " bytes long");
             }
-            PatchSite site = PatchSite.of(isa, p.address(), p.length(), p.type(), clobbers);
+            PatchSite site;
+            try {
+                site = PatchSite.of(isa, p.address(), p.length(), p.type(), clobbers);
+            } catch (IllegalArgumentException e) {
+                // A section address that puts the site past the top of the address space.
+                throw new ImageFormatException("record of site 0x" + Long.toHexString(p.address()) + ": "
+                        + e.getMessage(), e);
+            }
             ElfFile.Section s = elf.sections().get(p.section());
             byte[] code = Arrays.copyOfRange(bytes, (int) (s.offset() + p.offset()),
                     (int) (s.offset() + p.offset() + p.length()));

@@ -104,7 +104,9 @@ public final class KernelPayload {
      */
     static byte[] lz4Legacy(byte[] in) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(in.length * 4);
-        byte[] block = new byte[8 << 20];
+        // A block unpacks to at most 8 MiB, and to at most 256 bytes per compressed byte (a match
+        // grows by 255 per length byte): a small payload gets a small buffer, not 8 MiB each time.
+        byte[] block = new byte[(int) Math.min(8 << 20, 256L * in.length + 64)];
         int at = 4;
         while (at + 4 <= in.length) {
             long size = u32(in, at);
@@ -215,6 +217,9 @@ public final class KernelPayload {
 
     /** XZ through org.tukaani.xz, loaded only when an XZ payload is met (an optional dependency). */
     private static final class Xz {
+        /** The most memory the XZ decoder may use, in KiB: a 32 MiB dictionary and then some. */
+        private static final int XZ_MEMORY_KIB = 64 << 10;
+
         static byte[] decompress(byte[] payload) throws IOException {
             try {
                 Class.forName("org.tukaani.xz.SingleXZInputStream", false, KernelPayload.class.getClassLoader());
@@ -223,7 +228,9 @@ public final class KernelPayload {
                         + " module path (the pvpatch command has it)");
             }
             // One stream only: the kernel appends its uncompressed size after the XZ stream.
-            return readAll(new org.tukaani.xz.SingleXZInputStream(new ByteArrayInputStream(payload)));
+            // The memory limit refuses a header asking for a huge dictionary (up to 4 GiB from a few
+            // bytes) before it is allocated; the kernel's xz_wrap.sh uses 32 MiB.
+            return readAll(new org.tukaani.xz.SingleXZInputStream(new ByteArrayInputStream(payload), XZ_MEMORY_KIB));
         }
     }
 }

@@ -102,6 +102,7 @@ public final class Prelink {
         // call through its own slot, or it is not the site its record says.
         SiteCheck check = options.verify() ? SiteVerifier.perSite(k::formOf) : new SlotCallCheck(k);
         PatchOptions patch = PatchOptions.defaults().withMode(options.mode()).withCheck(check);
+        requireDisjoint(k.sitesBySection().keySet());
         Map<String, PatchPlan> plans = new LinkedHashMap<>();
         List<PatchPlan> ordered = new ArrayList<>();
         for (Map.Entry<ElfFile.Section, List<PatchSite>> e : k.sitesBySection().entrySet()) {
@@ -124,6 +125,26 @@ public final class Prelink {
             }
         }
         return new Result(image, Collections.unmodifiableMap(plans), verified);
+    }
+
+    /**
+     * Sections with sites must not share file bytes: one section's patches would change the bytes
+     * another's plan was made from.
+     */
+    private static void requireDisjoint(java.util.Collection<ElfFile.Section> sections) {
+        List<ElfFile.Section> list = new ArrayList<>(sections);
+        for (int i = 0; i < list.size(); i++) {
+            for (int j = i + 1; j < list.size(); j++) {
+                ElfFile.Section a = list.get(i);
+                ElfFile.Section b = list.get(j);
+                if (a.offset() < b.offset() + b.size() && b.offset() < a.offset() + a.size()) {
+                    throw new ImageFormatException("sections " + a.name() + " (file offset 0x"
+                            + Long.toHexString(a.offset()) + " size 0x" + Long.toHexString(a.size()) + ") and "
+                            + b.name() + " (file offset 0x" + Long.toHexString(b.offset()) + " size 0x"
+                            + Long.toHexString(b.size()) + ") hold sites and overlap in the file");
+                }
+            }
+        }
     }
 
     /** The site's bytes hold, at its call offset, an indirect call or jump reading its own slot. */

@@ -1,0 +1,103 @@
+package io.github.pvpatch.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pvpatch.zydis.Zydis;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** {@code --help}, {@code help <command>}, {@code --version} and the README's command section. */
+class HelpAndVersionTest {
+    private static OutputSafetyTest.Run run(String... args) {
+        return OutputSafetyTest.run(args);
+    }
+
+    /** Help text joins wrapped lines; compare words, not line breaks. */
+    private static String flat(String s) {
+        return s.replaceAll("\\s+", " ");
+    }
+
+    @Test
+    void helpExplainsEveryCommandAndOption() {
+        OutputSafetyTest.Run r = run("--help");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.err());
+        assertEquals(Main.help(), r.out());
+        assertEquals(r.out(), run("-h").out());
+        assertEquals(r.out(), run("help").out());
+        String text = flat(r.out());
+        for (Main.Command c : Main.COMMANDS) {
+            assertTrue(text.contains("pvpatch " + c.name()) && text.contains(c.text()), c.name());
+        }
+        for (Main.Option o : Main.OPTIONS) {
+            assertTrue(text.contains(o.label()), o.name());
+            assertTrue(text.contains(flat(o.text())), o.name() + " explained");
+        }
+        for (String named : new String[] {"--verify", "--lenient", "--layout", "--in-place", "--version", "-o"}) {
+            assertTrue(Main.OPTIONS.stream().anyMatch(o -> o.name().equals(named) || o.alias().equals(named)), named);
+        }
+        assertTrue(text.contains("diff follows diff(1): 0 the sites are the same, 1 they differ, 2 trouble"), text);
+        assertTrue(r.out().lines().allMatch(l -> l.length() <= 100), "fits 100 columns");
+    }
+
+    @Test
+    void helpForACommandExplainsItsOptionsOnly() {
+        for (Main.Command c : Main.COMMANDS) {
+            OutputSafetyTest.Run r = run("help", c.name());
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().startsWith("usage: pvpatch " + c.name()), r.out());
+            for (Main.Option o : Main.OPTIONS) {
+                assertEquals(o.takes(c.name()), flat(r.out()).contains(flat(o.text())), c.name() + " " + o.name());
+            }
+            if (!c.name().equals("help")) {
+                assertEquals(r.out(), run(c.name(), "--help").out());
+            }
+        }
+        OutputSafetyTest.Run prelink = run("prelink", "-h");
+        assertTrue(prelink.out().contains("--verify") && prelink.out().contains("--lenient")
+                && prelink.out().contains("--layout <L>") && prelink.out().contains("--in-place"), prelink.out());
+        OutputSafetyTest.Run nope = run("help", "nope");
+        assertEquals(2, nope.status());
+        assertTrue(nope.err().startsWith("pvpatch: no command 'nope' to explain\n" + Main.usage()), nope.err());
+    }
+
+    @Test
+    void usageErrorsAreStatusTwoWithTheShortUsage() {
+        for (String[] args : new String[][] {{}, {"frobnicate"}, {"prelink", "x"}, {"sites", "--verify", "x"},
+            {"diff", "a"}, {"help", "a", "b"}, {"prelink", "x", "-o"}, {"prelink", "x", "-o", "a", "-o", "b"},
+            {"sites", "x", "--layout", "nope"}, {"--bogus"}}) {
+            OutputSafetyTest.Run r = run(args);
+            assertEquals(2, r.status(), String.join(" ", args));
+            assertTrue(r.err().startsWith("pvpatch: ") && r.err().endsWith(Main.usage()), r.err());
+            assertEquals(1 + Main.usage().lines().count(), r.err().lines().count(), r.err());
+            assertEquals("", r.out());
+        }
+    }
+
+    @Test
+    void versionPrintsTheLibraryAndZydisVersions() throws IOException {
+        OutputSafetyTest.Run r = run("--version");
+        assertEquals(0, r.status(), r.err());
+        Matcher m = Pattern.compile("<artifactId>pvpatch</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("pom.xml")));
+        assertTrue(m.find());
+        assertTrue(r.out().startsWith("pvpatch " + m.group(1) + "\n"), r.out());
+        assertFalse(r.out().contains("unknown"), r.out());
+        assertTrue(Zydis.isAvailable());
+        assertTrue(r.out().contains("\nZydis " + Zydis.version() + " "), r.out());
+        assertTrue(Zydis.version().startsWith("4."), Zydis.version());
+    }
+
+    @Test
+    void theReadmeShowsExactlyTheHelp() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        assertTrue(readme.contains("```\n$ pvpatch --help\n" + Main.help() + "```\n"),
+                "README.md's command section must be `pvpatch --help`'s output:\n" + Main.help());
+    }
+}
