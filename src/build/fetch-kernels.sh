@@ -4,8 +4,8 @@
 # BootOracleTest: bookworm's 6.1 cloud-amd64 and 686 from the machine's own sources, and trixie's
 # 6.12 cloud-amd64 through a private apt configuration (its own sources list, lists, package
 # cache and archives under the kernel cache) that leaves the machine's apt sources untouched.
-# Next to each x86-64 vmlinuz it writes the vmlinux ELF (boot/vmlinux-<release>) that
-# qemu-system-x86_64 boots through its PVH note, unpacked with Debian's own lz4/zstd/xz/gzip
+# Next to each vmlinuz it writes the vmlinux ELF (boot/vmlinux-<release>; x86-64 boots it through
+# its PVH note, and the oracle reads .text's addresses from it), unpacked with Debian's own lz4/zstd/xz/gzip
 # rather than pvpatch's KernelPayload, so the boot oracle does not depend on the code it checks.
 # Idempotent: a package already unpacked is not fetched again, a vmlinux already written is kept.
 # Package names follow Debian's ABI bumps, so the newest one the archive offers is chosen.
@@ -107,7 +107,7 @@ fetch '^linux-image-6\.1\.0-[0-9]+-686-unsigned$' ":i386" no
 trixie_apt
 fetch '^linux-image-6\.12\.[0-9]+\+deb13-cloud-amd64-unsigned$' "" yes "${trixie_opts[@]}"
 
-for vmlinuz in "$cache"/extracted/linux-image-*-amd64-unsigned_*/boot/vmlinuz-*; do
+for vmlinuz in "$cache"/extracted/linux-image-*-unsigned_*/boot/vmlinuz-*; do
     [ -e "$vmlinuz" ] || continue
     unpack_vmlinux "$vmlinuz" "$(dirname "$vmlinuz")/vmlinux-${vmlinuz##*/vmlinuz-}"
 done

@@ -131,4 +131,11 @@ class BootOracleComparatorTest {
         assertTrue(t.examples().startsWith("WRONG site 0xffffffff81001000: kernel [fa 90]"), t.examples());
         assertThrows(IllegalArgumentException.class, () -> x64.judge(SITE, new byte[2], new byte[3], bodies()));
     }
+
+    @Test
+    void theNewestKernelIsChosenByVersionNotByText() {
+        assertTrue(BootOracleTest.compareVersions("linux-image-6.12.9+deb13", "linux-image-6.12.117+deb13") < 0);
+        assertTrue(BootOracleTest.compareVersions("linux-image-6.1.0-57-cloud", "linux-image-6.1.0-9-cloud") > 0);
+        assertEquals(0, BootOracleTest.compareVersions("6.1.0-57", "6.1.0-57"));
+    }
 }
