@@ -48,19 +48,28 @@ start=$(date +%s.%N)
     -serial "file:$log" -monitor "unix:$sock,server,nowait" > "$work/qemu.out" 2>&1 &
 pid=$!
 
+# Whether QEMU still runs: an exited child stays a zombie (state Z) until waited for.
+running() {
+    local stat
+    stat=$(cat "/proc/$pid/stat" 2> /dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
 reached=no
+why="within ${timeout}s"
 deadline=$(( $(date +%s) + timeout ))
 while [ "$(date +%s)" -lt "$deadline" ]; do
     if grep -q "VFS: Unable to mount root fs" "$log"; then
         reached=yes
         break
     fi
-    kill -0 "$pid" 2> /dev/null || break
+    running || { why="before QEMU exited"; break; }
     sleep 0.2
 done
 cp "$log" "$out.log"
 if [ "$reached" != yes ]; then
-    echo "boot-dump: kernel=$kernel did not reach 'VFS: Unable to mount root fs' within ${timeout}s;" \
+    echo "boot-dump: kernel=$kernel did not reach 'VFS: Unable to mount root fs' $why;" \
         "console in $out.log, last lines:" >&2
     tail -n 5 "$log" >&2
     cat "$work/qemu.out" >&2

@@ -2,6 +2,7 @@ package io.github.pvpatch.linux;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -26,7 +27,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kernel's own boot as the oracle (issue 9, item 6): each of Debian's kernels is booted
@@ -72,6 +75,47 @@ class BootOracleTest {
         assumeTrue(required() || "1".equals(System.getenv("PVPATCH_BOOT_ORACLE")),
                 "the boot oracle runs with PVPATCH_REQUIRE_KERNELS=1 (CI) or PVPATCH_BOOT_ORACLE=1");
         return KERNELS.stream().map(k -> DynamicTest.dynamicTest(k.label(), () -> check(k)));
+    }
+
+    @Test
+    void aKernelThatDoesNotReachThePanicGivesNoDump(@TempDir Path tmp) throws IOException, InterruptedException {
+        assumeTrue(required() || "1".equals(System.getenv("PVPATCH_BOOT_ORACLE")),
+                "the boot oracle runs with PVPATCH_REQUIRE_KERNELS=1 (CI) or PVPATCH_BOOT_ORACLE=1");
+        // Not a kernel: QEMU refuses it at once.
+        Path junk = Files.writeString(tmp.resolve("junk"), "not a kernel\n");
+        Path out = tmp.resolve("junk.bin");
+        long t0 = System.nanoTime();
+        String said = bootAndDump("x86_64", junk, 0x1000000, 4096, out, 60);
+        assertTrue(said.contains("did not reach 'VFS: Unable to mount root fs' before QEMU exited"), said);
+        assertTrue(System.nanoTime() - t0 < 30_000_000_000L, "waited for a QEMU that had exited");
+        assertTrue(Files.notExists(out), said);
+        // A real kernel that is given too little time.
+        Optional<Path> pkg = newest(KERNELS.get(0).packageGlob());
+        assumeTrue(pkg.isPresent(), "no " + KERNELS.get(0).packageGlob());
+        Path vmlinux;
+        try (Stream<Path> s = Files.list(pkg.get().resolve("boot"))) {
+            vmlinux = s.filter(p -> p.getFileName().toString().startsWith("vmlinux-")).findFirst().orElseThrow();
+        }
+        said = bootAndDump("x86_64", vmlinux, 0x1000000, 4096, out, 1);
+        assertTrue(said.contains("did not reach 'VFS: Unable to mount root fs' within 1s"), said);
+        assertTrue(Files.notExists(out), said);
+    }
+
+    @Test
+    void physicalAddressesComeFromTheLoadSegments() {
+        // ELF64: one PT_NOTE, then PT_LOAD vaddr 0xffffffff81000000 paddr 0x1000000 filesz 0x1000.
+        ByteBuffer b = ByteBuffer.allocate(0x100).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(4, (byte) 2).putLong(0x20, 0x40).putShort(0x36, (short) 56).putShort(0x38, (short) 2);
+        b.putInt(0x40, 4).putInt(0x78, 1).putLong(0x78 + 16, 0xffffffff81000000L).putLong(0x78 + 24, 0x1000000)
+                .putLong(0x78 + 32, 0x1000);
+        assertEquals(0x1000010L, physicalAddress(b.array(), 0xffffffff81000010L));
+        assertThrows(AssertionError.class, () -> physicalAddress(b.array(), 0xffffffff81001000L));
+        // ELF32: PT_LOAD vaddr 0xc1000000 paddr 0x1000000 filesz 0x2000.
+        ByteBuffer c = ByteBuffer.allocate(0x100).order(ByteOrder.LITTLE_ENDIAN);
+        c.put(4, (byte) 1).putInt(0x1c, 0x34).putShort(0x2a, (short) 32).putShort(0x2c, (short) 1);
+        c.putInt(0x34, 1).putInt(0x34 + 8, 0xc1000000).putInt(0x34 + 12, 0x1000000).putInt(0x34 + 16, 0x2000);
+        assertEquals(0x1001234L, physicalAddress(c.array(), 0xc1001234L));
+        assertThrows(AssertionError.class, () -> physicalAddress(c.array(), 0xc0fffff0L));
     }
 
     private static void check(Kernel spec) throws IOException, InterruptedException {
@@ -146,6 +190,8 @@ class BootOracleTest {
                     Arrays.copyOfRange(ourText, at, at + s.length()),
                     f -> bodies.computeIfAbsent(f, g -> oracle.body(kernelText, text.address(), g))));
         }
+        assertTrue(inText.size() > 0, "KernelImage.sites() of " + release + " has no site in .text at 0x"
+                + Long.toHexString(text.address()) + ": nothing to compare");
         System.out.printf("boot oracle %s: %s (%s; %d of its %d sites in .text; prelink %d ms)%n", spec.label(),
                 tally.summary(), release, inText.size(), k.sites().size(), prelinkMs);
 
@@ -188,13 +234,18 @@ class BootOracleTest {
     /** Runs {@code boot-dump.sh}; {@return its output} (the dump exists only when it succeeded) */
     private static String bootAndDump(String arch, Path kernel, long phys, long size, Path out)
             throws IOException, InterruptedException {
+        return bootAndDump(arch, kernel, phys, size, out, BOOT_TIMEOUT_SECONDS);
+    }
+
+    private static String bootAndDump(String arch, Path kernel, long phys, long size, Path out, int timeout)
+            throws IOException, InterruptedException {
         Path script = Path.of("src", "build", "boot-dump.sh").toAbsolutePath();
         Process p = new ProcessBuilder("bash", script.toString(), arch, kernel.toString(), "0x" + Long.toHexString(phys),
-                Long.toString(size), out.toString(), Integer.toString(BOOT_TIMEOUT_SECONDS))
+                Long.toString(size), out.toString(), Integer.toString(timeout))
                 .redirectErrorStream(true).start();
         p.getOutputStream().close();
         byte[] output = p.getInputStream().readAllBytes();
-        if (!p.waitFor(BOOT_TIMEOUT_SECONDS + 60, TimeUnit.SECONDS)) {
+        if (!p.waitFor(timeout + 60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
         }
         String text = new String(output, StandardCharsets.UTF_8);
