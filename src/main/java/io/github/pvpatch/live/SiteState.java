@@ -95,7 +95,9 @@ public final class SiteState {
                 set.add(r);
             }
             for (int r : Planner.returnOffsets(sites.get(i), current[i])) {
-                set.add(r);
+                if (r < current[i].length) {   // a call that returns past the site leaves no point inside it
+                    set.add(r);
+                }
             }
             returns[i] = set.stream().mapToInt(Integer::intValue).toArray();
         }

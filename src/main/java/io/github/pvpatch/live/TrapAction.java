@@ -10,7 +10,9 @@ public sealed interface TrapAction {
     /**
      * Emulate a call: push {@code returnAddress} (4 bytes on i386, 8 on x86-64) and continue at
      * {@code target}. The bytes at the return address do not change during the plan, so the callee
-     * may return at any time.
+     * may return at any time. The push lands just below the interrupted stack pointer: a host
+     * whose trap handler keeps state there (a user-space {@code SIGTRAP} handler on i386, which
+     * has no red zone) must move it elsewhere, for example onto an alternate signal stack.
      *
      * @param target the callee
      * @param returnAddress what to push

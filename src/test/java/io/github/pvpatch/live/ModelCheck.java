@@ -40,6 +40,8 @@ final class ModelCheck {
     /** Instruction starts of the bytes before and after, with each site's start and end. */
     private TreeSet<Long> boundariesBefore;
     private TreeSet<Long> boundariesAfter;
+    /** Sites whose old or new bytes are no whole instructions ending at the site's end (generated junk). */
+    private final java.util.Set<PatchSite> malformed = new java.util.HashSet<>();
 
     /**
      * {@return null when the plan is safe, else what a CPU could see}
@@ -68,6 +70,7 @@ final class ModelCheck {
         TreeSet<Long> starts = new TreeSet<>();
         boundariesBefore = new TreeSet<>();
         boundariesAfter = new TreeSet<>();
+        malformed.clear();
         for (int i = 0; i < sites.size(); i++) {
             PatchSite s = sites.get(i);
             points.put(s.address(), s);
@@ -80,6 +83,9 @@ final class ModelCheck {
             for (long p : interiorPoints(dec, s, Arrays.copyOfRange(before, off(base, s.address()),
                     off(base, s.addressAfter())))) {
                 points.put(p, s);
+            }
+            if (!decodesToEnd(dec, s, mine) || !decodesToEnd(dec, s, target.get(i))) {
+                malformed.add(s);
             }
             boundariesBefore.addAll(allBoundaries(dec, s, Arrays.copyOfRange(before, off(base, s.address()),
                     off(base, s.addressAfter()))));
@@ -175,6 +181,13 @@ final class ModelCheck {
             byte[] before, byte[] after, boolean start, PatchSite site, LongFunction<TrapAction> resolver) {
         int at = off(base, p);
         String where = "point=0x" + Long.toHexString(p) + " of " + site;
+        int siteEnd = off(base, site.addressAfter());
+        if (malformed.contains(site) && at < siteEnd && (Arrays.equals(state, at, siteEnd, before, at, siteEnd)
+                || Arrays.equals(state, at, siteEnd, after, at, siteEnd))) {
+            // Junk code (a generated op) whose instructions do not end at the site's end: what lies
+            // inside the site is wholly old or wholly new.
+            return null;
+        }
         if (ins.isEmpty()) {
             // Bytes that are no instruction in the old or new code itself (a generated op) are not torn.
             int end = Math.min(state.length, at + WINDOW);
