@@ -10,6 +10,8 @@ public record ByteRange(long address, int length) {
     /**
      * Checks the range.
      *
+     * @param address the first byte
+     * @param length the number of bytes, at least 1
      * @throws IllegalArgumentException if {@code length} is less than 1
      */
     public ByteRange {

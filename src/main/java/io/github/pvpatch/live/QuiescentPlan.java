@@ -61,7 +61,12 @@ public final class QuiescentPlan implements WritePlan {
         return ranges;
     }
 
-    /** @throws PatchBug always: the first violation */
+    /**
+     * Refuses: this plan is not live.
+     *
+     * @return never
+     * @throws PatchBug always: the first violation
+     */
     @Override
     public LivePlan requireLive() {
         throw violations.get(0);
