@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the differential-execution harness (src/test/c/pvexec.c) for x86-64 and i386 into
+# Builds the differential-execution harness (src/test/c/pvexec.c) and the live-patching harness
+# (src/test/c/pvlive.c) for x86-64 and i386 into
 # target/test-harness/, for the execution property tests.
 #
 #   build-harness.sh <basedir> <build-dir>
@@ -16,9 +17,12 @@ if [ "$(uname -m)" != "x86_64" ]; then
     echo "build-harness: the harness runs x86 code natively; $(uname -m) cannot" >&2
     exit 1
 fi
-flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -no-pie)
+flags=(-std=gnu11 -O2 -Wall -Wextra -Werror -no-pie -pthread)
+# pvlive.c: the concurrent live-patching harness (io.github.pvpatch.live tests), built the same way.
+for name in pvexec pvlive; do
+source=$basedir/src/test/c/$name.c
 for bits in 64 32; do
-    exe=$out/pvexec$bits
+    exe=$out/$name$bits
     [ -x "$exe" ] && [ "$exe" -nt "$source" ] && continue
     if ! gcc "-m$bits" "${flags[@]}" -o "$exe.tmp" "$source" 2> "$out/gcc$bits.log"; then
         cat "$out/gcc$bits.log" >&2
@@ -27,4 +31,5 @@ for bits in 64 32; do
     fi
     mv "$exe.tmp" "$exe"
     echo "build-harness: $exe"
+done
 done

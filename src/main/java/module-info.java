@@ -5,7 +5,8 @@
  * ({@code io.github.pvpatch.x86}) and the JNI binding to the Zydis disassembler
  * ({@code io.github.pvpatch.zydis}, which loads a native library: grant
  * {@code --enable-native-access=io.github.pvpatch} on JDK 22 and later), and the
- * disassembler-backed site checks ({@code io.github.pvpatch.verify});
+ * disassembler-backed site checks ({@code io.github.pvpatch.verify}), and live patching while other
+ * CPUs run the code ({@code io.github.pvpatch.live});
  * {@code io.github.pvpatch.internal} holds the built-in strategies and is not exported.
  */
 module io.github.pvpatch {
@@ -14,6 +15,7 @@ module io.github.pvpatch {
     exports io.github.pvpatch.zydis;
     exports io.github.pvpatch.verify;
     exports io.github.pvpatch.linux;
+    exports io.github.pvpatch.live;
 
     // XZ-compressed kernels only; absent at run time unless the user adds it (the command has it).
     requires static org.tukaani.xz;

@@ -62,7 +62,15 @@ public enum Violation {
      * The bytes a patcher produced are not what it meant (checked by a verifier). needed and
      * available: 0; the message says what differs.
      */
-    OUTPUT_MISMATCH(true, Unit.COUNT, Unit.COUNT);
+    OUTPUT_MISMATCH(true, Unit.COUNT, Unit.COUNT),
+    /**
+     * A write while other CPUs run the code would change bytes that a CPU may still run from a
+     * point inside the site where it may be or return to (an instruction boundary of the bytes
+     * being replaced, or the return address of a call the site holds or held), which only
+     * quiescence makes safe. needed: the point's offset into the site; available: the offset of the
+     * last byte the CPU there runs that the write changes. Reported by {@code io.github.pvpatch.live}.
+     */
+    LIVE_BOUNDARY_CHANGED(true, Unit.COUNT, Unit.COUNT);
 
     private final boolean perSite;
     private final Unit neededUnit;

@@ -1,0 +1,117 @@
+package io.github.pvpatch.live;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A write that is safe while other CPUs run the code: Linux's int3 protocol
+ * ({@code text_poke_bp}), for a batch of sites.
+ *
+ * <ol>
+ * <li>{@code CC} (int3) over the first byte of every site that changes more than one byte; sync;
+ * <li>the changed bytes after the first; sync;
+ * <li>the new first bytes, and the one byte of every site that changes only one; sync.
+ * </ol>
+ *
+ * <p>While it runs, a CPU that reaches a site's start traps on the int3; the host's trap handler
+ * asks {@link #resolve(long)} what it does. A plan is live only if no point inside a site where a
+ * CPU may be or return to changes meaning (see {@link io.github.pvpatch.Violation#LIVE_BOUNDARY_CHANGED});
+ * else the planner returns a {@link QuiescentPlan}.
+ *
+ * <p><b>Guarantee.</b> With a host whose {@link LiveHost#sync()} serializes every CPU, every
+ * CPU that starts or goes on executing at a site's start, at an instruction boundary of the bytes
+ * being replaced, or at the return address of a call the site holds or held (as the {@link
+ * SiteState} remembers) executes, in every intermediate state, either the whole old instruction
+ * there, the whole new one, or the int3; an int3 resolved as told ends up running the new code.
+ * It does not cover code that jumps into a site's middle from outside, nor an int3 the old bytes
+ * themselves start with. Immutable and thread-safe; {@link #resolve} allocates nothing.
+ */
+public final class LivePlan implements WritePlan {
+    private static final TrapAction NOT_OURS = new TrapAction.NotOurs();
+
+    private final Transition transition;
+    private final SiteState before;
+    private final SiteState after;
+    private final List<Step> steps;
+    private final List<ByteRange> ranges;
+    private final Map<Long, TrapAction> traps;
+
+    LivePlan(Transition transition, SiteState before, SiteState after, List<Step> steps, List<ByteRange> ranges,
+            Map<Long, TrapAction> traps) {
+        this.transition = transition;
+        this.before = before;
+        this.after = after;
+        this.steps = List.copyOf(steps);
+        this.ranges = List.copyOf(ranges);
+        this.traps = Collections.unmodifiableMap(traps);
+    }
+
+    @Override
+    public Transition transition() {
+        return transition;
+    }
+
+    @Override
+    public SiteState before() {
+        return before;
+    }
+
+    @Override
+    public SiteState after() {
+        return after;
+    }
+
+    @Override
+    public List<Step> steps() {
+        return steps;
+    }
+
+    @Override
+    public List<ByteRange> writtenRanges() {
+        return ranges;
+    }
+
+    @Override
+    public LivePlan requireLive() {
+        return this;
+    }
+
+    /**
+     * Runs every step on {@code host}, in order, from the calling thread. Meanwhile the host's
+     * int3 handler must answer traps with {@link #resolve(long)}.
+     *
+     * @param host the writer and synchronizer
+     */
+    public void execute(LiveHost host) {
+        Objects.requireNonNull(host, "host");
+        for (Step s : steps) {
+            s.runOn(host);
+        }
+    }
+
+    /**
+     * {@return what a CPU that executed an int3 at {@code int3Address} must do} The answer does
+     * not depend on how far the plan has run, so a trap handled late (after the last sync) is
+     * answered correctly too. On x86 the CPU reports the address after the int3: pass that minus 1.
+     *
+     * @param int3Address the address of the int3 byte
+     */
+    public TrapAction resolve(long int3Address) {
+        TrapAction a = traps.get(int3Address);
+        return a == null ? NOT_OURS : a;
+    }
+
+    /** {@return the addresses where the plan writes an int3 that {@link #resolve} answers for} */
+    public List<Long> trapAddresses() {
+        return Collections.unmodifiableList(new ArrayList<>(traps.keySet()));
+    }
+
+    @Override
+    public String toString() {
+        return "LivePlan{" + transition + ", sites=" + before.size() + ", steps=" + steps.size() + ", writes="
+                + ranges + "}";
+    }
+}

@@ -1,0 +1,149 @@
+package io.github.pvpatch.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pvpatch.Isa;
+import io.github.pvpatch.PatchSite;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real concurrent execution: on both ISAs, worker threads run the sites in a loop while the
+ * harness's patcher thread patches, re-patches and reverts them through the plans the live API
+ * made (see {@link LiveHarness} and src/test/c/pvlive.c). No run may fault or compute a wrong
+ * result. The same harness shows teeth: a plan without the int3 step, and a revert run live
+ * although the boundary rule refuses it, are caught.
+ *
+ * <p>Size: {@code -Dpvpatch.live.plans} live plans (default 100,000) and
+ * {@code -Dpvpatch.live.executions} site executions (default 10,000,000), split over the two
+ * ISAs, each ISA bounded by {@code -Dpvpatch.live.ms} (default 20,000).
+ */
+class LiveExecutionTest {
+    private static final long PLANS = Long.getLong("pvpatch.live.plans", 100_000);
+    private static final long EXECS = Long.getLong("pvpatch.live.executions", 10_000_000);
+    private static final int MS = Integer.getInteger("pvpatch.live.ms", 20_000);
+    private static final int WORKERS = 2;
+    private static final int PER_BATCH = 4;
+
+    @Test
+    void sitesPatchedLiveNeverFaultNorComputeWrongOnBothIsas() {
+        List<LiveHarness.Result> results = new ArrayList<>();
+        for (Isa isa : List.of(Isa.X86_64, Isa.X86_32)) {
+            LiveHarness h = LiveHarness.start(isa);
+            LiveHarness.Scenario s = h.scenario(PER_BATCH);
+            checkPlanKinds(s);
+            LiveHarness.Result r = h.run(s, p -> p, WORKERS, PLANS / 2, EXECS / 2, MS, 0, 0);
+            System.out.println(r.line());
+            results.add(r);
+        }
+        LiveHarness.Result a = results.get(0);
+        LiveHarness.Result b = results.get(1);
+        long execs = a.execs() + b.execs();
+        long plans = a.plans() + b.plans();
+        long faults = a.faults() + b.faults();
+        long wrong = a.wrong() + b.wrong();
+        System.out.printf("live: %,d executions on %d threads during %,d patch cycles (x86-64 %,d, i386 %,d), %d faults,"
+                + " %d wrong%n", execs, WORKERS, plans, a.execs(), b.execs(), faults, wrong);
+        System.out.printf("live: x86-64 %,d live + %,d quiescent plans in %d ms, %,d traps (%,d emulated, %,d retried,"
+                + " %,d late), sync=%s; i386 %,d live + %,d quiescent plans in %d ms, %,d traps (%,d emulated,"
+                + " %,d retried, %,d late), sync=%s%n", a.plans(), a.quiescent(), a.ms(), a.traps(), a.emulated(),
+                a.retried(), a.late(), a.sync(), b.plans(), b.quiescent(), b.ms(), b.traps(), b.emulated(),
+                b.retried(), b.late(), b.sync());
+        assertEquals(0, faults, a.line() + "\n" + b.line());
+        assertEquals(0, wrong, a.line() + "\n" + b.line());
+        assertTrue(execs >= EXECS && plans >= PLANS, () -> "too small a run (raise pvpatch.live.ms?): " + a.line()
+                + "\n" + b.line());
+        // The resolver's answers were exercised, not only the happy path.
+        assertTrue(a.traps() > 0 && b.traps() > 0 && a.emulated() + b.emulated() > 0 && a.retried() + b.retried() > 0,
+                a.line() + "\n" + b.line());
+    }
+
+    @Test
+    void theFallbackSyncKeepsRunsCorrectToo() {
+        LiveHarness h = LiveHarness.start(Isa.X86_64);
+        LiveHarness.Result r = h.run(h.scenario(PER_BATCH), p -> p, WORKERS, 5_000, 200_000, 10_000,
+                LiveHarness.FORCE_FALLBACK, 0);
+        System.out.println(r.line());
+        assertEquals("mprotect", r.sync());
+        assertEquals(0, r.faults() + r.wrong(), r.line());
+    }
+
+    @Test
+    void aPlanThatSkipsTheInt3StepIsCaughtOnBothIsas() {
+        for (Isa isa : List.of(Isa.X86_64, Isa.X86_32)) {
+            LiveHarness h = LiveHarness.start(isa);
+            LiveHarness.Result r = h.run(h.scenario(PER_BATCH), LiveExecutionTest::withoutInt3, WORKERS, 100_000,
+                    1_000_000, 8_000, LiveHarness.STOP_EARLY, 0);
+            System.out.println("teeth (no int3): " + r.line());
+            assertTrue(r.faults() + r.wrong() > 0, r.line());
+        }
+    }
+
+    @Test
+    void aRevertThatIgnoresTheBoundaryRuleIsCaughtOnBothIsas() {
+        for (Isa isa : List.of(Isa.X86_64, Isa.X86_32)) {
+            LiveHarness h = LiveHarness.start(isa);
+            LiveHarness.Scenario s = h.scenario(PER_BATCH);
+            // Calls stay in their stub a little longer, so some are in progress when a revert lands.
+            LiveHarness.Result r = h.run(s, plans -> forcedLive(s, plans), WORKERS, 100_000, 1_000_000, 8_000,
+                    LiveHarness.STOP_EARLY, 200);
+            System.out.println("teeth (boundary): " + r.line());
+            assertTrue(r.faults() + r.wrong() > 0, r.line());
+        }
+    }
+
+    /** The API's verdict on each transition of the cycle: these are what the run exercises. */
+    private static void checkPlanKinds(LiveHarness.Scenario s) {
+        for (String live : List.of("call-patch", "call-repatch-ab", "call-repatch-ba", "native-patch",
+                "native-repatch-mov-lea", "native-repatch-lea-mov", "nop-patch", "nop-revert")) {
+            assertInstanceOf(LivePlan.class, s.byName.get(live), live);
+        }
+        // Reverting `call rel32; nop` would move the return address of a pending call into the middle
+        // of the indirect call; reverting `mov; nop3` changes bytes after the mov's end.
+        for (String quiescent : List.of("call-revert", "native-revert")) {
+            assertInstanceOf(QuiescentPlan.class, s.byName.get(quiescent), quiescent);
+        }
+    }
+
+    /** Every live plan without its int3 phase: the new bytes written straight over running code. */
+    static List<LiveHarness.Plan> withoutInt3(List<LiveHarness.Plan> plans) {
+        List<LiveHarness.Plan> out = new ArrayList<>();
+        for (LiveHarness.Plan p : plans) {
+            if (p.quiescent()) {
+                out.add(p);
+                continue;
+            }
+            List<Step> steps = new ArrayList<>();
+            for (Step step : p.steps()) {
+                if (step.phase() != Phase.INT3) {
+                    steps.add(step);
+                }
+            }
+            out.add(new LiveHarness.Plan(p.name() + "-no-int3", false, steps, Map.of()));
+        }
+        return out;
+    }
+
+    /** The quiescent reverts run live anyway, with the int3 protocol, as if the boundary rule were not there. */
+    static List<LiveHarness.Plan> forcedLive(LiveHarness.Scenario s, List<LiveHarness.Plan> plans) {
+        List<LiveHarness.Plan> out = new ArrayList<>();
+        for (LiveHarness.Plan p : plans) {
+            if (!p.quiescent()) {
+                out.add(p);
+                continue;
+            }
+            WritePlan w = s.byName.get(p.name());
+            List<Step> steps = LivePlanModelCheckProperties.forcedInt3Steps(w);
+            java.util.Map<Long, TrapAction> traps = new java.util.HashMap<>();
+            for (PatchSite site : w.before().sites()) {
+                traps.put(site.address(), new TrapAction.Retry(site.address()));
+            }
+            out.add(new LiveHarness.Plan(p.name() + "-forced", false, steps, traps));
+        }
+        return out;
+    }
+}

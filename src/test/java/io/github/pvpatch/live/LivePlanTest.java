@@ -1,0 +1,278 @@
+package io.github.pvpatch.live;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pvpatch.ClobberSet;
+import io.github.pvpatch.CodeBuffer;
+import io.github.pvpatch.Isa;
+import io.github.pvpatch.Journal;
+import io.github.pvpatch.Op;
+import io.github.pvpatch.OpsTable;
+import io.github.pvpatch.PatchBug;
+import io.github.pvpatch.PatchOptions;
+import io.github.pvpatch.PatchPlan;
+import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.Register;
+import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.Violation;
+import io.github.pvpatch.testing.Hex;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Exact plans for the transitions that matter, byte for byte. */
+class LivePlanTest {
+    private static final long BASE = 0x10000000L;
+    private static final long A = BASE + 0x40;
+    private static final long TABLE = 0x10100000L;
+    private static final long T1 = 0x401000L;
+    private static final long T2 = 0x402345L;
+    private static final ClobberSet RAX = ClobberSet.of(Register.RAX);
+
+    /** An x86-64 site `ff 15 disp32` at A calling through slot 0 of TABLE, in a buffer of int3. */
+    private static PatchPlan plan(Isa isa, SiteKind kind, ClobberSet clobbers, Op op) {
+        UnpatchedForm form = UnpatchedForm.of(isa, TABLE).withSlotClobbers(ClobberSet.callerSaved(isa));
+        PatchSite site = form.site(A, 0, kind, clobbers, 0);
+        byte[] text = new byte[0x100];
+        java.util.Arrays.fill(text, (byte) 0xCC);
+        byte[] body = form.encode(site);
+        System.arraycopy(body, 0, text, (int) (A - BASE), body.length);
+        return PatchPlan.of(CodeBuffer.wrap(text, BASE), List.of(site), OpsTable.builder().put(0, op).build());
+    }
+
+    private static PatchPlan directCall() {
+        return plan(Isa.X86_64, SiteKind.CALL, ClobberSet.callerSaved(Isa.X86_64), Op.call(T1, RAX, true));
+    }
+
+    @Test
+    void patchingAnIndirectCallToADirectCallIsTheInt3Protocol() {
+        PatchPlan plan = directCall();
+        assertEquals("ff 15 ba ff 0f 00", Hex.of(plan.originalBytes(0)));   // call *0x10100000(%rip)
+        assertEquals("e8 bb 0f 40 f0 90", Hex.of(plan.patchedBytes(0)));    // call 0x401000; nop
+        LivePlan live = WritePlan.patch(plan).requireLive();
+        assertEquals(Transition.PATCH, live.transition());
+        assertEquals("[write(INT3 0x10000040 cc), sync(INT3), write(TAIL 0x10000041 bb 0f 40 f0 90), sync(TAIL),"
+                + " write(FIRST_BYTE 0x10000040 e8), sync(FIRST_BYTE)]", live.steps().toString());
+        assertEquals(List.of(new ByteRange(A, 6)), live.writtenRanges());
+        // The call returns past its one NOP, to the site's end: bytes the plan never changes.
+        assertEquals(new TrapAction.EmulateCall(T1, A + 6), live.resolve(A));
+        assertEquals(new TrapAction.NotOurs(), live.resolve(A + 1));
+        assertEquals(List.of(A), live.trapAddresses());
+        assertSame(live, live.requireLive());
+    }
+
+    @Test
+    void revertingTheDirectCallNeedsQuiescenceBecauseOfItsReturnAddress() {
+        WritePlan revert = WritePlan.patch(directCall()).after().toOriginal();
+        QuiescentPlan q = assertInstanceOf(QuiescentPlan.class, revert);
+        assertEquals(Transition.REVERT, q.transition());
+        PatchBug bug = q.violations().get(0);
+        assertEquals(Violation.LIVE_BOUNDARY_CHANGED, bug.violation());
+        assertEquals(5, bug.needed());       // site+5: where `call rel32` returns
+        assertEquals(5, bug.available());    // the byte there becomes the disp32's last byte
+        assertTrue(bug.getMessage().startsWith("violation=LIVE_BOUNDARY_CHANGED site=0x10000040 len=6"),
+                bug.getMessage());
+        assertTrue(bug.getMessage().contains("point=0x10000045 (return address of the call at 0x10000040)"),
+                bug.getMessage());
+        assertEquals("[write(PLAIN 0x10000040 ff 15 ba ff 0f 00), sync(PLAIN)]", q.steps().toString());
+        assertEquals(List.of(new ByteRange(A, 6)), q.writtenRanges());
+        assertSame(bug, assertThrows(PatchBug.class, q::requireLive));
+        assertTrue(q.toString().contains("LIVE_BOUNDARY_CHANGED"), q.toString());
+        // Written while stopped, no frame can be pending: the state forgets the call.
+        assertTrue(q.after().isOriginal());
+        assertEquals(List.of(), q.after().earlierReturnAddresses(0));
+    }
+
+    @Test
+    void rePatchingOneDirectCallToAnotherKeepsTheReturnAddressAndEmulatesTheCall() {
+        PatchPlan plan = directCall();
+        WritePlan w = WritePlan.patch(plan).after().toOps(OpsTable.builder().put(0, Op.call(T2, RAX, true)).build(),
+                PatchOptions.defaults());
+        LivePlan live = w.requireLive();
+        assertEquals(Transition.REPATCH, live.transition());
+        // Byte 0 stays e8, yet the int3 guards it while the rel32 changes.
+        assertEquals("[write(INT3 0x10000040 cc), sync(INT3), write(TAIL 0x10000041 00 23), sync(TAIL),"
+                + " write(FIRST_BYTE 0x10000040 e8), sync(FIRST_BYTE)]", live.steps().toString());
+        assertEquals(new TrapAction.EmulateCall(T2, A + 5), live.resolve(A));
+        assertEquals(List.of(A + 5), live.after().earlierReturnAddresses(0));
+        assertEquals(List.of(), live.after().quiesced().earlierReturnAddresses(0));
+    }
+
+    @Test
+    void aSiteThatChangesOneByteTakesOneStep() {
+        SiteState patched = SiteState.patched(directCall());
+        byte[] target = patched.bytes(0);
+        target[4] ^= 0x01;
+        LivePlan live = patched.toBytes(List.of(target), Transition.REPATCH).requireLive();
+        assertEquals("[write(FIRST_BYTE 0x10000044 f1), sync(FIRST_BYTE)]", live.steps().toString());
+        assertEquals(List.of(new ByteRange(A + 4, 1)), live.writtenRanges());
+        assertEquals(List.of(), live.trapAddresses());
+        // No change, no step.
+        assertEquals(List.of(), patched.toBytes(List.of(patched.bytes(0)), Transition.REPATCH).steps());
+    }
+
+    @Test
+    void aNopPatchIsSkippedAndRevertedLive() {
+        PatchPlan plan = plan(Isa.X86_64, SiteKind.CALL, ClobberSet.callerSaved(Isa.X86_64), Op.nop());
+        assertEquals("66 0f 1f 44 00 00", Hex.of(plan.patchedBytes(0)));
+        LivePlan patch = WritePlan.patch(plan).requireLive();
+        assertEquals(new TrapAction.SkipTo(A + 6), patch.resolve(A));
+        // One instruction each way: nothing inside the site to protect.
+        LivePlan revert = patch.after().toOriginal().requireLive();
+        assertEquals(new TrapAction.Retry(A), revert.resolve(A));   // the new first instruction is an indirect call
+    }
+
+    @Test
+    void aJumpSiteIsEmulatedAndItsDeadPaddingDoesNotBlockTheRevert() {
+        PatchPlan plan = plan(Isa.X86_64, SiteKind.JUMP, ClobberSet.callerSaved(Isa.X86_64), Op.jump(T1));
+        assertEquals("e9 bb 0f 40 f0 90", Hex.of(plan.patchedBytes(0)));
+        LivePlan patch = WritePlan.patch(plan).requireLive();
+        assertEquals(new TrapAction.EmulateJump(T1), patch.resolve(A));
+        assertInstanceOf(LivePlan.class, patch.after().toOriginal());
+    }
+
+    @Test
+    void revertingANativeSequenceNeedsQuiescenceAtItsEnd() {
+        PatchPlan plan = plan(Isa.X86_64, SiteKind.CALL, ClobberSet.callerSaved(Isa.X86_64),
+                Op.nativeCode("48 89 f8", RAX));
+        assertEquals("48 89 f8 0f 1f 00", Hex.of(plan.patchedBytes(0)));
+        LivePlan patch = WritePlan.patch(plan).requireLive();
+        assertEquals(new TrapAction.Retry(A), patch.resolve(A));   // mov is not emulated
+        PatchBug bug = assertThrows(PatchBug.class, () -> patch.after().toOriginal().requireLive());
+        assertEquals(3, bug.needed());       // after the mov
+        assertEquals(4, bug.available());    // 0f 1f 00 becomes ff 0f 00: bytes 3 and 4 change
+        assertTrue(bug.getMessage().contains("instruction boundary of the bytes being replaced"), bug.getMessage());
+    }
+
+    @Test
+    void theKernelsI386IrqDisableSiteCannotBePatchedLive() {
+        // 2.6.21 i386: push ecx; push edx; call *slot; pop edx; pop ecx -> cli + NOPs
+        PatchPlan plan = plan(Isa.X86_32, SiteKind.CALL, RAX, Op.nativeCode("fa", ClobberSet.none()));
+        assertEquals("51 52 ff 15 00 00 10 10 5a 59", Hex.of(plan.originalBytes(0)));
+        QuiescentPlan q = assertInstanceOf(QuiescentPlan.class, WritePlan.patch(plan));
+        assertEquals(1, q.violations().get(0).needed());   // after push ecx
+        assertEquals(9, q.violations().get(0).available());
+        // The call in the original bytes returns to site+8: remembered after a live patch.
+        assertEquals(List.of(A + 8), SiteState.patched(plan).earlierReturnAddresses(0));
+    }
+
+    @Test
+    void executeHandsEveryStepToTheHostInOrder() {
+        PatchPlan plan = directCall();
+        LivePlan live = WritePlan.patch(plan).requireLive();
+        byte[] memory = plan.originalBytes(0);
+        List<String> log = new ArrayList<>();
+        live.execute(new LiveHost() {
+            @Override
+            public void write(long address, byte[] bytes) {
+                System.arraycopy(bytes, 0, memory, (int) (address - A), bytes.length);
+                log.add("w" + (address - A) + ":" + Hex.of(memory));
+            }
+
+            @Override
+            public void sync() {
+                log.add("sync");
+            }
+        });
+        assertEquals(List.of("w0:cc 15 ba ff 0f 00", "sync", "w1:cc bb 0f 40 f0 90", "sync", "w0:e8 bb 0f 40 f0 90",
+                "sync"), log);
+        assertArrayEquals(plan.patchedBytes(0), memory);
+        List<String> plain = new ArrayList<>();
+        ((QuiescentPlan) live.after().toOriginal()).executeStopped(new LiveHost() {
+            @Override
+            public void write(long address, byte[] bytes) {
+                plain.add(Hex.of(bytes));
+            }
+
+            @Override
+            public void sync() {
+                plain.add("sync");
+            }
+        });
+        assertEquals(List.of("ff 15 ba ff 0f 00", "sync"), plain);
+        assertThrows(NullPointerException.class, () -> live.execute(null));
+    }
+
+    @Test
+    void journalsLeadToTheSamePlans() {
+        PatchPlan plan = directCall();
+        Journal journal = plan.apply();
+        assertEquals(Transition.REVERT, WritePlan.revert(journal).transition());
+        WritePlan repatch = WritePlan.repatch(journal, OpsTable.builder().put(0, Op.call(T2, RAX, true)).build());
+        assertEquals(Transition.REPATCH, repatch.transition());
+        assertEquals("e8 00 23 40 f0 90", Hex.of(repatch.after().bytes(0)));
+        assertFalse(SiteState.of(journal).isOriginal());
+        journal.revert();
+        assertThrows(IllegalStateException.class, () -> SiteState.of(journal));
+    }
+
+    @Test
+    void plansAreCheckedAgainstTheirState() {
+        PatchPlan plan = directCall();
+        SiteState state = SiteState.unpatched(plan);
+        assertEquals(1, state.size());
+        assertEquals(plan.sites(), state.sites());
+        assertArrayEquals(plan.originalBytes(0), state.originalBytes(0));
+        assertTrue(state.toString().contains("original=true"), state.toString());
+        PatchPlan other = plan(Isa.X86_64, SiteKind.CALL, RAX, Op.call(T1, RAX, true));
+        assertThrows(IllegalArgumentException.class, () -> state.toPatched(other));
+        assertThrows(IllegalArgumentException.class, () -> state.toBytes(List.of(), Transition.PATCH));
+        assertThrows(IllegalArgumentException.class, () -> state.toBytes(List.of(new byte[5]), Transition.PATCH));
+        assertThrows(IndexOutOfBoundsException.class, () -> state.bytes(1));
+    }
+
+    @Test
+    void valuesSayWhatTheyAre() {
+        assertThrows(IllegalArgumentException.class, () -> new ByteRange(A, 0));
+        assertEquals("[0x10000040,0x10000046)", new ByteRange(A, 6).toString());
+        assertEquals(A + 6, new ByteRange(A, 6).end());
+        assertThrows(IllegalArgumentException.class, () -> Step.write(Phase.TAIL, A, new byte[0]));
+        Step w = Step.write(Phase.TAIL, A, new byte[] {1, 2});
+        assertEquals(Step.write(Phase.TAIL, A, new byte[] {1, 2}), w);
+        assertEquals(Step.write(Phase.TAIL, A, new byte[] {1, 2}).hashCode(), w.hashCode());
+        assertFalse(w.equals(Step.sync(Phase.TAIL)));
+        assertEquals(0, Step.sync(Phase.INT3).length());
+        assertEquals(0, Step.sync(Phase.INT3).address());
+        assertEquals(0, Step.sync(Phase.INT3).bytes().length);
+        assertEquals("EmulateCall[target=0x401000 return=0x10000045]",
+                new TrapAction.EmulateCall(T1, A + 5).toString());
+        assertEquals("EmulateJump[target=0x401000]", new TrapAction.EmulateJump(T1).toString());
+        assertEquals("SkipTo[0x10000046]", new TrapAction.SkipTo(A + 6).toString());
+        assertEquals("Retry[0x10000040]", new TrapAction.Retry(A).toString());
+        assertTrue(WritePlan.patch(directCall()).toString().startsWith("LivePlan{PATCH, sites=1, steps=6"));
+    }
+
+    @Test
+    void theModelCheckCatchesAPlanWithoutTheInt3AndARevertForcedLive() {
+        PatchPlan plan = directCall();
+        byte[] text = plan.code().read(BASE, 0x100);
+        LivePlan live = WritePlan.patch(plan).requireLive();
+        List<Step> noInt3 = new ArrayList<>();
+        for (Step s : live.steps()) {
+            if (s.phase() != Phase.INT3) {
+                noInt3.add(s);
+            }
+        }
+        ModelCheck check = new ModelCheck();
+        List<byte[]> target = List.of(plan.patchedBytes(0));
+        assertNull(check.check(BASE, text, plan.sites(), List.of(), target, live.steps(), live::resolve));
+        String torn = check.check(BASE, text, plan.sites(), List.of(), target, noInt3, live::resolve);
+        assertTrue(torn != null && torn.contains("torn"), torn);
+        // The revert the rule refuses, forced through the int3 protocol: a returning call lands mid-instruction.
+        WritePlan revert = live.after().toOriginal();
+        byte[] patchedText = text.clone();
+        System.arraycopy(plan.patchedBytes(0), 0, patchedText, (int) (A - BASE), 6);
+        String bad = check.check(BASE, patchedText, plan.sites(), List.of(List.of(plan.originalBytes(0))),
+                List.of(plan.originalBytes(0)), LivePlanModelCheckProperties.forcedInt3Steps(revert),
+                a -> new TrapAction.Retry(a));
+        assertTrue(bad != null && bad.contains("point=0x10000045"), bad);
+    }
+}
