@@ -73,6 +73,9 @@ class PatchBugMessageTest {
             }
             case OUTPUT_MISMATCH:
                 return PatchBug.of(Violation.OUTPUT_MISMATCH, call, 0, 0, "a site left unpatched has new bytes");
+            case LIVE_BOUNDARY_CHANGED:
+                return PatchBug.of(Violation.LIVE_BOUNDARY_CHANGED, call, 5, 5,
+                        "point=0xffffffff81000005 (return address of the call at 0xffffffff81000000)");
             default:
                 throw new AssertionError("no example of " + v);
         }
@@ -112,6 +115,8 @@ class PatchBugMessageTest {
                 + " available=0: unpatched bytes ff 15 ");
         want.put(Violation.OUTPUT_MISMATCH, "violation=OUTPUT_MISMATCH " + site + " callOffset=0 needed=0"
                 + " available=0: a site left unpatched has new bytes");
+        want.put(Violation.LIVE_BOUNDARY_CHANGED, "violation=LIVE_BOUNDARY_CHANGED " + site + " callOffset=0 needed=5"
+                + " available=5: point=0xffffffff81000005 (return address of the call at 0xffffffff81000000)");
         assertEquals(List.of(Violation.values()), List.copyOf(want.keySet()), "every kind has an expected message");
         for (Violation v : Violation.values()) {
             PatchBug b = bug(v);
