@@ -46,7 +46,8 @@ build_platform() {
     local platform=$1 cc=$2 name cflags ldflags jni_md out obj lib
     case $platform in
         windows-*) name=pvpatch_zydis.dll; jni_md=$basedir/src/main/native/win32
-            cflags=(); ldflags=(-shared -static-libgcc -Wl,--gc-sections -Wl,--no-insert-timestamp -s) ;;
+            cflags=(); ldflags=(-shared -static-libgcc -Wl,--gc-sections -Wl,--no-insert-timestamp
+                -Wl,--disable-auto-image-base -s) ;;
         *) name=libpvpatch_zydis.so; jni_md=$java_home/include/linux
             cflags=(-fPIC); ldflags=(-shared -Wl,-z,defs -Wl,-z,noexecstack -Wl,-z,relro -Wl,-z,now
                 -Wl,--gc-sections -Wl,--build-id=none -Wl,--hash-style=gnu -s) ;;
