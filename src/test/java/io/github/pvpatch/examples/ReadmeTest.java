@@ -27,4 +27,32 @@ class ReadmeTest {
         }
         assertTrue(readme.contains("mvn -B verify"), "the Quick start names the test command .ci/run runs");
     }
+
+    @Test
+    void readmeListsTheImportsTheExamplesNeed() throws IOException {
+        String test = Files.readString(Path.of("src/test/java/io/github/pvpatch/examples/QuickStartTest.java"));
+        String readme = Files.readString(Path.of("README.md"));
+        String code = region(test, "README") + "\n" + region(test, "VERIFY");
+        String imports = test.lines().filter(l -> l.startsWith("import ") && !l.startsWith("import static"))
+                .filter(l -> !l.contains("junit"))
+                .filter(l -> {
+                    String simple = l.substring(l.lastIndexOf('.') + 1, l.length() - 1);
+                    return java.util.regex.Pattern.compile("\\b" + simple + "\\b").matcher(code).find();
+                })
+                .collect(Collectors.joining("\n"));
+        assertTrue(imports.contains("import io.github.pvpatch.x86.NopTable;"), imports);
+        assertTrue(readme.contains("```java\n" + imports + "\n```"),
+                "README.md's import block differs from what QuickStartTest's examples use:\n" + imports);
+    }
+
+    @Test
+    void readmeTellsConsumersWhatTheyNeed() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        for (String needle : new String[] {"<artifactId>pvpatch</artifactId>",
+                "--enable-native-access=io.github.pvpatch", "--enable-native-access=ALL-UNNAMED",
+                "-Dpvpatch.zydis.library=", "java.io.tmpdir", "requires static org.tukaani.xz",
+                "--add-modules org.tukaani.xz", "linux-aarch64", "windows-x86_64", "macOS is not built here"}) {
+            assertTrue(readme.contains(needle), "README.md lacks " + needle);
+        }
+    }
 }
