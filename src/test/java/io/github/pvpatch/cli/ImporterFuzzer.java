@@ -570,7 +570,7 @@ final class ImporterFuzzer {
                 k.nativeOps();
                 k.toString();
                 if (n % 8 != 3) {
-                    return true;   // the command prelinks every image read; the API's own prelink, a sample
+                    return true;   // the command prelinks half the images read; the API's own prelink, a sample
                 }
                 try {
                     k.prelink(Prelink.Options.defaults().withVerify(n % 16 == 3)
