@@ -33,7 +33,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * }</pre>
  *
  * <p>An existing target that is a symbolic link is written through: the file it names is
- * replaced, and the link stays. Not thread-safe: one thread prepares, commits and closes.
+ * replaced, and the link stays. A run interrupted by a signal (Ctrl-C, {@code kill}) deletes its
+ * temporary file on the way out, through a shutdown hook. Not thread-safe: one thread prepares,
+ * commits and closes.
  */
 final class OutputFile implements AutoCloseable {
     /**
@@ -115,6 +117,10 @@ final class OutputFile implements AutoCloseable {
         }
     }
 
+    /** Temporary files not yet committed or closed: the shutdown hook deletes them. */
+    private static final java.util.Set<Path> PENDING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.concurrent.atomic.AtomicBoolean HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private final Path target;
     private final Path shown;
     private final Path temp;
@@ -188,18 +194,30 @@ final class OutputFile implements AutoCloseable {
         if (!Files.isWritable(dir)) {
             throw new Refused("output=" + output + ": its directory " + dir + " is not writable");
         }
+        if (HOOKED.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> PENDING.forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // Exiting anyway.
+                }
+            }), "pvpatch-output-cleanup"));
+        }
         Path temp = null;
         for (int attempt = 0; temp == null; attempt++) {
             Path candidate = dir.resolve("." + target.getFileName() + ".pvpatch-"
                     + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1) + ".tmp");
             try {
+                PENDING.add(candidate);
                 disk.create(candidate);
                 temp = candidate;
             } catch (FileAlreadyExistsException e) {
+                PENDING.remove(candidate);   // someone else's
                 if (attempt > 100) {
                     throw new Refused("output=" + output + ": cannot create a temporary file in " + dir, e);
                 }
             } catch (IOException e) {
+                PENDING.remove(candidate);
                 throw new Refused("output=" + output + ": cannot create a file in its directory " + dir
                         + " (" + reason(e) + ")", e);
             }
@@ -253,6 +271,7 @@ final class OutputFile implements AutoCloseable {
             }
             try {
                 disk.move(temp, target);
+                PENDING.remove(temp);
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("cannot rename a file over it atomically", e);
             }
@@ -292,6 +311,7 @@ final class OutputFile implements AutoCloseable {
         } catch (IOException e) {
             // Nothing better to do: the target is unchanged either way.
         }
+        PENDING.remove(temp);
     }
 
     /** {@return the system's reason, without the exception's class or a repeated path} */

@@ -324,6 +324,46 @@ class OutputSafetyTest {
         assertEquals(List.of(), strays(dir, "out.pre"));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"kill", "exit"})
+    void aKilledOrExitingRunDeletesItsTemporaryFile(String how) throws Exception {
+        Path out = previousOutput();
+        byte[] before = Files.readAllBytes(out);
+        String classes = Path.of(OutputFile.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .toString();
+        String tests = Path.of(OutputFileProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .toString();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                classes + java.io.File.pathSeparator + tests, OutputFileProbe.class.getName(), out.toString(),
+                how.equals("kill") ? "wait" : "exit").redirectErrorStream(true).start();
+        java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line = lines.readLine();
+        assertTrue(line != null && line.startsWith("temporary="), String.valueOf(line));
+        Path temp = Path.of(line.substring("temporary=".length()));
+        if (how.equals("kill")) {
+            assertTrue(Files.exists(temp), "the probe holds its temporary file while it works");
+            p.destroy();   // SIGTERM, as kill does; Ctrl-C's SIGINT runs the same hooks
+        }
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(Files.exists(temp), temp + " left behind");
+        assertArrayEquals(before, Files.readAllBytes(out));
+        assertEquals(List.of(), strays(dir, "out.pre"));
+    }
+
+    @Test
+    void aRefusedInPlacePrelinkLeavesTheInput() throws IOException {
+        Path input = dir.resolve("vmlinux");
+        byte[] lying = Files.readAllBytes(IMAGES.resolve("pvsample-x86_64"));
+        io.github.pvpatch.linux.KernelImage k = io.github.pvpatch.linux.KernelImage.read(lying.clone());
+        io.github.pvpatch.linux.ElfFile.Section text = k.sectionOf(0);
+        lying[(int) (text.offset() + k.sites().get(0).address() - text.address()) + 2] ^= 0x10;
+        Files.write(input, lying);
+        assertRefused(run("prelink", input.toString(), "--in-place"), "violation=ORIGINAL_MISMATCH");
+        assertArrayEquals(lying, Files.readAllBytes(input));
+        assertEquals(List.of(), strays(dir, "vmlinux"));
+    }
+
     // ---- A real full disk and a real read-only directory: tmpfs mounts, when this runs as root.
 
     private static boolean sh(String... command) {

@@ -1,0 +1,133 @@
+package io.github.pvpatch.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.pvpatch.PatchSite;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the importer fuzzer (cli's ImporterFuzzTest) found, one input each, shrunk by hand: each
+ * threw something other than {@link ImageFormatException}, or allocated without bound.
+ */
+class FuzzFindingsTest {
+    private static void put(byte[] b, long at, int width, long v) {
+        for (int i = 0; i < width; i++) {
+            b[(int) at + i] = (byte) (v >>> (8 * i));
+        }
+    }
+
+    /** {@return the file offset of section {@code index}'s header} */
+    private static long header(ElfFile elf, int index) {
+        return elf.is64() ? elf.readFileValue(0x28, 8) + 64L * index : elf.readFileValue(0x20, 4) + 40L * index;
+    }
+
+    /** Offsets in a section header: type, flags, addr, offset, size. */
+    private static int[] fields(ElfFile elf) {
+        return elf.is64() ? new int[] {4, 8, 16, 24, 32} : new int[] {4, 8, 12, 16, 20};
+    }
+
+    private static void set(byte[] b, ElfFile elf, int section, int field, long v) {
+        int[] f = fields(elf);
+        int width = elf.is64() && field > 0 ? 8 : 4;
+        put(b, header(elf, section) + f[field], width, v);
+    }
+
+    @Test
+    void anUnusedNullSectionHeaderHasNoBytesWhateverItsOffset() throws IOException {
+        byte[] b = KernelImageTest.image("pvsample-x86_64");
+        ElfFile clean = ElfFile.parse(b);
+        long text = clean.section(".text").orElseThrow().address();
+        // Entry 0 is SHT_NULL; its other fields are undefined: garbage offset and size, even flags.
+        set(b, clean, 0, 1, ElfFile.SHF_ALLOC | ElfFile.SHF_EXECINSTR);
+        set(b, clean, 0, 2, text);
+        set(b, clean, 0, 3, 0xFFFFFFF0L);
+        set(b, clean, 0, 4, 0x7FFFFFFFL);
+        ElfFile elf = ElfFile.parse(b);
+        assertTrue(!elf.sections().get(0).hasBytes());
+        assertEquals(0, elf.bytes(elf.sections().get(0)).length);   // was an AIOOBE or a 2 GiB copy
+        assertEquals(".text", elf.sectionAt(text, 1).orElseThrow().name());
+        assertEquals(9, KernelImage.read(b).sites().size());
+    }
+
+    @Test
+    void aStringTableWithoutBytesInTheFileIsRefused() throws IOException {
+        byte[] b = KernelImageTest.image("pvsample-x86_64");
+        ElfFile clean = ElfFile.parse(b);
+        ElfFile.Section symtab = clean.sections().stream().filter(s -> s.type() == ElfFile.SHT_SYMTAB).findFirst()
+                .orElseThrow();
+        set(b, clean, symtab.link(), 0, ElfFile.SHT_NOBITS);
+        set(b, clean, symtab.link(), 3, 0x7FFFFFF0L);
+        ElfFile elf = ElfFile.parse(b);
+        ImageFormatException e = assertThrows(ImageFormatException.class, elf::symbols);   // was an AIOOBE
+        assertTrue(e.getMessage().contains("string table at file offset 0x7ffffff0"), e.getMessage());
+        assertThrows(ImageFormatException.class, () -> KernelImage.read(b));
+    }
+
+    @Test
+    void aModuleSectionAtTheTopOfTheAddressSpaceIsRefused() throws IOException {
+        byte[] b = KernelImageTest.image("pvsample-x86_64-module.o");
+        ElfFile clean = ElfFile.parse(b);
+        set(b, clean, clean.section(".text").orElseThrow().index(), 2, 0xFFFFFFFFFFFFFFF1L);
+        ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelImage.read(b));
+        assertTrue(e.getMessage().contains("is not a range of isa=x86-64"), e.getMessage());   // was an IAE
+    }
+
+    @Test
+    void sectionsWithSitesMayNotShareFileBytes() throws IOException {
+        byte[] b = KernelImageTest.image("pvsample-i386-stripped");
+        KernelImage k = KernelImage.read(b);
+        ElfFile.Section text = k.elf().section(".text").orElseThrow();
+        ElfFile.Section init = k.elf().section(".init.text").orElseThrow();
+        // Move .init.text's bytes onto .text's so that its first site reads the bytes of a .text
+        // site, and give its record that site's type (i386 calls name their slot absolutely, so it
+        // still checks): .text's patch then changes the bytes .init.text's plan was made from.
+        List<PatchSite> sites = k.sites();
+        int a = -1;
+        for (int i = 0; i < sites.size() && a < 0; i++) {
+            a = k.sectionOf(i).equals(init) ? i : -1;
+        }
+        assertTrue(a >= 0 && k.sectionOf(0).equals(text) && sites.get(0).length() == sites.get(a).length());
+        ElfFile.Section para = k.elf().section(ParaInstructions.SECTION).orElseThrow();
+        for (int j = a; j < sites.size(); j++) {
+            long lands = sites.get(0).address() + (sites.get(j).address() - sites.get(a).address());
+            PatchSite under = sites.stream().filter(t -> t.address() == lands).findFirst().orElseThrow();
+            put(b, para.offset() + 8L * j + 4, 1, under.type());
+        }
+        set(b, k.elf(), init.index(), 3, text.offset() + (sites.get(0).address() - text.address())
+                - (sites.get(a).address() - init.address()));
+        KernelImage overlapping = KernelImage.read(b);
+        ImageFormatException e = assertThrows(ImageFormatException.class,
+                () -> overlapping.prelink(Prelink.Options.defaults()));   // was an IllegalStateException
+        assertTrue(e.getMessage().contains("overlap in the file"), e.getMessage());
+    }
+
+    @Test
+    void anXzHeaderAskingForAHugeDictionaryIsRefusedBeforeAllocating() throws IOException {
+        byte[] elf = KernelImageTest.image("pvsample-i386-stripped");
+        ByteArrayOutputStream xz = new ByteArrayOutputStream();
+        org.tukaani.xz.LZMA2Options lzma = new org.tukaani.xz.LZMA2Options(0);
+        lzma.setDictSize(64 << 10);
+        try (org.tukaani.xz.XZOutputStream out = new org.tukaani.xz.XZOutputStream(xz,
+                new org.tukaani.xz.FilterOptions[] {new org.tukaani.xz.X86Options(), lzma},
+                org.tukaani.xz.XZ.CHECK_NONE)) {
+            out.write(elf);
+        }
+        byte[] payload = xz.toByteArray();
+        // Stream header (12 bytes), block header: size, flags, x86 BCJ (04 00), LZMA2 (21 01 <dict>).
+        assertEquals(0x21, payload[12 + 4]);
+        payload[12 + 6] = 37;   // 1.5 GiB, the most xz-java takes; the block header's CRC32 covers it: recompute
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        int headerSize = ((payload[12] & 0xFF) + 1) * 4;
+        crc.update(payload, 12, headerSize - 4);
+        put(payload, 12 + headerSize - 4, 4, crc.getValue());
+        ImageFormatException e = assertThrows(ImageFormatException.class,
+                () -> KernelPayload.extract(KernelPayloadTest.bzImage(payload)));
+        assertTrue(e.getMessage().contains("corrupt kernel payload"), e.getMessage());
+        assertTrue(e.getMessage().contains("limit"), e.getMessage());
+    }
+}
