@@ -1,7 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.internal.Bytes;
-import io.github.pvpatch.internal.Strategies;
 import io.github.pvpatch.x86.Encodings;
 import java.util.ArrayList;
 import java.util.Arrays;

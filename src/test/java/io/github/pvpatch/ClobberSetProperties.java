@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import static io.github.pvpatch.testing.Generators.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

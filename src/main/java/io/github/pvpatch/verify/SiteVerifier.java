@@ -1,13 +1,13 @@
 package io.github.pvpatch.verify;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.SiteCheck;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
@@ -483,7 +483,7 @@ public final class SiteVerifier implements SiteCheck {
         }
 
         private String name(int reg) {
-            return io.github.pvpatch.Register.ofEncoding(reg).nameIn(site.isa());
+            return io.github.pvpatch.arch.Register.ofEncoding(reg).nameIn(site.isa());
         }
 
         PatchBug mismatch(int i, String why) {

@@ -1,8 +1,8 @@
 package io.github.pvpatch.x86;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.List;
 import java.util.Objects;
 

@@ -7,15 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Patcher;
-import io.github.pvpatch.Register;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package io.github.pvpatch.exec;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;

@@ -8,7 +8,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
 import io.github.pvpatch.testing.Generators;

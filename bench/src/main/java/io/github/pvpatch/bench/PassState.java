@@ -1,7 +1,7 @@
 package io.github.pvpatch.bench;
 
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPass;
 import java.util.function.Function;

@@ -1,6 +1,7 @@
-package io.github.pvpatch.internal;
+package io.github.pvpatch;
 
-import io.github.pvpatch.SiteWriter;
+import io.github.pvpatch.arch.Isa;
+
 
 /**
  * Reads which registers a site's own code saves around its call: the bytes before the call must
@@ -23,7 +24,7 @@ final class SavedRegisters {
         long pushes = 0;
         int count = 0;
         int i = 0;
-        boolean x64 = out.isa() == io.github.pvpatch.Isa.X86_64;
+        boolean x64 = out.isa() == io.github.pvpatch.arch.Isa.X86_64;
         while (i < callOffset) {
             int b = out.originalByte(i);
             int high = 0;

@@ -1,15 +1,7 @@
-package io.github.pvpatch.internal;
+package io.github.pvpatch;
 
-import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Op;
-import io.github.pvpatch.PatchBug;
-import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Patcher;
-import io.github.pvpatch.SiteKind;
-import io.github.pvpatch.SiteWriter;
-import io.github.pvpatch.Strategy;
-import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 
@@ -19,7 +11,7 @@ import io.github.pvpatch.x86.IndirectForm;
  * {@link SiteWriter}'s fields (the {@code site} argument of {@link Patcher#patch} is the same
  * site), work on clobber masks as ints, and allocate nothing unless they throw.
  */
-public final class Strategies {
+final class Strategies {
     /** Fills the site with NOPs. */
     public static final Patcher NOP_PAD = new Named("nopPad", (site, op, out) -> nopPad(op, out));
     /** Copies a native sequence in. */
