@@ -39,6 +39,17 @@ public final class SiteWriter {
     private int originalOffset;
     private NopTable nops;
     private int pos;
+    /**
+     * What the patcher did beyond writing bytes of its own, for the engine's template cache: a
+     * site's bytes are a template for its shape only when it read neither the original bytes nor
+     * the address, relocated no native field, and wrote at most one branch.
+     */
+    private boolean readOriginal;
+    private boolean usedAddress;
+    private boolean relocated;
+    private int branches;
+    private int branchAt;
+    private long branchTarget;
 
     SiteWriter() {
     }
@@ -67,6 +78,32 @@ public final class SiteWriter {
         this.originalOffset = originalOffset;
         this.nops = nops;
         this.pos = 0;
+        this.readOriginal = false;
+        this.usedAddress = false;
+        this.relocated = false;
+        this.branches = 0;
+        this.branchAt = -1;
+        this.branchTarget = 0;
+    }
+
+    /** Gives the site object the fields came from, so {@link #site()} returns that very object. */
+    void useSite(PatchSite given) {
+        this.site = given;
+    }
+
+    /** {@return whether the bytes just written are a template for every site of this shape} */
+    boolean isTemplate() {
+        return !readOriginal && !usedAddress && !relocated && branches <= 1;
+    }
+
+    /** {@return where the one branch was written, or -1} */
+    int branchAt() {
+        return branchAt;
+    }
+
+    /** {@return the one branch's target} */
+    long branchTarget() {
+        return branchTarget;
     }
 
     /** Pads the rest of the site with NOPs: its new bytes are then complete in the output array. */
@@ -136,6 +173,11 @@ public final class SiteWriter {
 
     /** {@return the address of the next byte to write} */
     public long address() {
+        usedAddress = true;
+        return at();
+    }
+
+    private long at() {
         return siteAddress + pos;
     }
 
@@ -145,6 +187,7 @@ public final class SiteWriter {
      * @param index 0 to {@code site().length() - 1}
      */
     public int originalByte(int index) {
+        readOriginal = true;
         return original[originalOffset + Objects.checkIndex(index, length)] & 0xFF;
     }
 
@@ -156,6 +199,7 @@ public final class SiteWriter {
      */
     public IndirectForm originalIndirectAt(int index) {
         Objects.checkIndex(index, length);
+        readOriginal = true;
         return IndirectForm.find(isa, kind, original, originalOffset + index, originalOffset + length);
     }
 
@@ -167,6 +211,7 @@ public final class SiteWriter {
      * @param length the entry's length; 0 always matches
      */
     public boolean originalIsNop(int index, int length) {
+        readOriginal = true;
         return index >= 0 && length >= 0 && index + length <= this.length
                 && nops.isEntryAt(length, isa, original, originalOffset + index);
     }
@@ -198,6 +243,7 @@ public final class SiteWriter {
         ensure(code.length());
         code.copyTo(buf, outBase + pos);
         for (Relocation r : code.relocationArray()) {
+            relocated = true;
             relocate(code, r);
         }
         pos += code.length();
@@ -226,7 +272,7 @@ public final class SiteWriter {
         if (offsetInCode >= 0 && offsetInCode <= code.length()) {
             return;
         }
-        long newDisp = target - (address() + r.instructionEnd());
+        long newDisp = target - (at() + r.instructionEnd());
         if (isa == Isa.X86_32) {
             newDisp = (int) newDisp;
         }
@@ -262,6 +308,7 @@ public final class SiteWriter {
      */
     public SiteWriter putOriginal(int from, int to) {
         Objects.checkFromToIndex(from, to, length);
+        readOriginal = true;
         ensure(to - from);
         System.arraycopy(original, originalOffset + from, buf, outBase + pos, to - from);
         pos += to - from;
@@ -336,8 +383,11 @@ public final class SiteWriter {
     private SiteWriter putBranch(int opcode, long target) {
         requireReach(target);
         ensure(Encodings.BRANCH_REL32_LENGTH);
+        branches++;
+        branchAt = pos;
+        branchTarget = target;
         int at = outBase + pos;
-        int disp = (int) Encodings.rel32Displacement(address(), target);
+        int disp = (int) Encodings.rel32Displacement(at(), target);
         buf[at] = (byte) opcode;
         buf[at + 1] = (byte) disp;
         buf[at + 2] = (byte) (disp >>> 8);
@@ -348,13 +398,13 @@ public final class SiteWriter {
     }
 
     private void requireReach(long target) {
-        if (!Encodings.reachesRel32(isa, address(), target)) {
+        if (!Encodings.reachesRel32(isa, at(), target)) {
             throw outOfReach(target);
         }
     }
 
     private PatchBug outOfReach(long target) {
-        long at = address();
+        long at = at();
         long disp = Encodings.rel32Displacement(at, target);
         return PatchBug.of(Violation.TARGET_OUT_OF_REACH, site(), disp, disp < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE,
                 "rel32 at 0x" + Long.toHexString(at) + " cannot reach target=0x" + Long.toHexString(target));
