@@ -54,6 +54,72 @@ public final class SiteWriter {
     SiteWriter() {
     }
 
+    /**
+     * {@return a writer for {@code site} over a scratch array}, for unit-testing a custom
+     * {@link Patcher} without a plan: hand it to {@code patcher.patch(site, op, writer)}, then
+     * read the site's new bytes with {@link #bytes()}.
+     *
+     * <pre>{@code
+     * SiteWriter w = SiteWriter.scratch(site, form.encode(site), NopTable.P6);
+     * Strategy s = myPatcher.patch(site, op, w);
+     * byte[] patched = w.bytes();
+     * }</pre>
+     *
+     * @param site the site to write
+     * @param original the site's current bytes, exactly {@code site.length()} of them (copied)
+     * @param nops the NOP table for padding
+     * @throws IllegalArgumentException if {@code original} is not the site's length, or the NOP
+     *     table does not support the site's ISA
+     */
+    public static SiteWriter scratch(PatchSite site, byte[] original, NopTable nops) {
+        Objects.requireNonNull(site, "site");
+        Objects.requireNonNull(nops, "nops");
+        if (Objects.requireNonNull(original, "original").length != site.length()) {
+            throw new IllegalArgumentException(original.length + " original bytes given for " + site);
+        }
+        if (!nops.supports(site.isa())) {
+            throw new IllegalArgumentException("nops=" + nops + " are not NOPs on isa=" + site.isa().displayName());
+        }
+        SiteWriter w = new SiteWriter();
+        w.reset(site, original.clone(), 0, new byte[site.length()], 0, nops);
+        return w;
+    }
+
+    /**
+     * {@return a copy of the site's bytes as they stand: what was written, then NOP padding to the
+     * site's end}, as a planner would take them when the patcher returns
+     */
+    public byte[] bytes() {
+        byte[] out = new byte[length];
+        System.arraycopy(buf, outBase, out, 0, pos);
+        nops.fill(out, pos, length - pos, isa);
+        return out;
+    }
+
+    /**
+     * Makes {@code given} the site written: a patcher may hand another patcher a changed site (a
+     * decorator narrowing the clobbers, say), and the strategies then obey it. The bytes written
+     * stay where they are, so the given site must be at the same address, of the same length and
+     * ISA.
+     *
+     * @throws IllegalArgumentException if {@code given} is another stretch of code
+     */
+    void patchAs(PatchSite given) {
+        if (given == site) {
+            return;
+        }
+        if (given.isa() != isa || given.address() != siteAddress || given.length() != length) {
+            throw new IllegalArgumentException(given + " is not the site this writer writes (site=0x"
+                    + Long.toHexString(siteAddress) + " len=" + length + " isa=" + isa.displayName() + ")");
+        }
+        this.site = given;
+        this.type = given.type();
+        this.kind = given.kind();
+        this.clobbers = given.clobbers().bits();
+        this.callOffset = given.callOffsetOrMinusOne();
+        this.stackArguments = given.stackArguments();
+    }
+
     void reset(PatchSite site, byte[] original, int originalOffset, byte[] out, int outOffset, NopTable nops) {
         reset(site.isa(), site.address(), site.length(), site.type(), site.kind(), site.clobbers().bits(),
                 site.callOffsetOrMinusOne(), site.stackArguments(), original, originalOffset, out, outOffset, nops);
@@ -121,38 +187,41 @@ public final class SiteWriter {
         return site;
     }
 
-    /** {@return the site's instruction set} The {@code site...} accessors read the site without making an object. */
+    /**
+     * {@return the site's instruction set} (Its other fields are the {@code site} argument of
+     * {@link Patcher#patch}; the built-in strategies read them here without making an object.)
+     */
     public Isa isa() {
         return isa;
     }
 
     /** {@return the site's length in bytes} */
-    public int siteLength() {
+    int siteLength() {
         return length;
     }
 
     /** {@return the site's op type} */
-    public int siteType() {
+    int siteType() {
         return type;
     }
 
     /** {@return whether the site calls or jumps} */
-    public SiteKind siteKind() {
+    SiteKind siteKind() {
         return kind;
     }
 
     /** {@return the site's clobbers, as {@link ClobberSet#bits()}} */
-    public int siteClobberBits() {
+    int siteClobberBits() {
         return clobbers;
     }
 
     /** {@return where the site's call starts, or -1 when the site does not record it} */
-    public int siteCallOffset() {
+    int siteCallOffset() {
         return callOffset;
     }
 
     /** {@return how many of the op's arguments are on the stack} */
-    public int siteStackArguments() {
+    int siteStackArguments() {
         return stackArguments;
     }
 
