@@ -127,7 +127,7 @@ final class PatchEngine {
         for (int i = 0; i < n; i++) {
             int len = rows.length(i);
             if (code != null) {
-                code.readChecked(rows.address(i), original, at, len);
+                code.readUnchecked(rows.address(i), original, at, len);
             }
             Strategy s;
             try {

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link IllegalStateException} and writes nothing.
  *
  * <pre>{@code
- * PatchPass pass = PatchPass.create(PatchOptions.defaults());
+ * PatchPass pass = PatchPass.of(PatchOptions.defaults());
  * pass.apply(code, sites, nativeOps);        // every site, or none
  * pass.countByStrategy();                    // {INLINE_NATIVE=2411, DIRECT_CALL=1186, NOP_PAD=82}
  * pass.revert();                             // the original bytes again
@@ -70,7 +70,7 @@ public final class PatchPass {
      *
      * @param options the patcher, NOP table, mode and check
      */
-    public static PatchPass create(PatchOptions options) {
+    public static PatchPass of(PatchOptions options) {
         return new PatchPass(options);
     }
 
@@ -144,7 +144,7 @@ public final class PatchPass {
         int at = 0;
         for (int i = 0; i < n; i++) {
             int len = lengths[i] & 0xFF;
-            code.writeChecked(addresses[i], patched, at, len);
+            code.writeUnchecked(addresses[i], patched, at, len);
             at += len;
         }
         keep(code, sites);

@@ -17,7 +17,7 @@ class ClobberSetProperties {
     @Test
     void missingRegistersAreExactlyThoseNotAllowed() {
         qt().withExamples(examples()).forAll(sets, sets).checkAssert((op, site) -> {
-            ClobberSet missing = op.missingFrom(site);
+            ClobberSet missing = op.minus(site);
             assertTrue(site.union(missing).containsAll(op));
             assertTrue(missing.minus(op).isEmpty());
             assertTrue(missing.minus(site).equals(missing));

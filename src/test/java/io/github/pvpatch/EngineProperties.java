@@ -88,7 +88,7 @@ class EngineProperties {
 
     @Test
     void aWarmPassAgreesWithAFreshPlanOfEveryBatch() {
-        PatchPass warm = PatchPass.create(PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
+        PatchPass warm = PatchPass.of(PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
         AtomicLong compared = new AtomicLong();
         qt().withExamples(examples()).forAll(Generators.allScenarios()).checkAssert((Scenario s) -> {
             if (s.nops != PatchOptions.defaults().nops()) {
@@ -133,13 +133,13 @@ class EngineProperties {
                     try {
                         plan = PatchPlan.of(s.freshCode(), s.sites, s.ops, options);
                     } catch (PatchBug e) {
-                        PatchBug got = assertThrows(PatchBug.class, () -> PatchPass.create(options)
+                        PatchBug got = assertThrows(PatchBug.class, () -> PatchPass.of(options)
                                 .apply(s.freshCode(), SiteTable.of(s.isa, s.sites), s.ops));
                         assertEquals(e.getMessage(), got.getMessage());
                         refusals.incrementAndGet();
                         continue;
                     }
-                    PatchPass pass = PatchPass.create(options);
+                    PatchPass pass = PatchPass.of(options);
                     pass.apply(s.freshCode(), SiteTable.of(s.isa, s.sites), s.ops);
                     assertEquals(messages(plan.problems()), messages(pass.problems()), s::toString);
                     refusals.addAndGet(plan.problems().size());

@@ -37,7 +37,7 @@ class SiteViewTest {
         assertTrue(bug.getMessage().contains("registers=[rax]"), bug.getMessage());
         assertEquals(CALLER.minus(ClobberSet.of(Register.RAX)), bug.site().clobbers(), "the site named is the decorator's");
         // Through a table pass as well.
-        PatchPass pass = PatchPass.create(PatchOptions.defaults().withPatcher(KEEP_RAX));
+        PatchPass pass = PatchPass.of(PatchOptions.defaults().withPatcher(KEEP_RAX));
         assertThrows(PatchBug.class, () -> pass.apply(CodeBuffer.wrap(FORM.encode(site), BASE),
                 SiteTable.of(Isa.X86_64, List.of(site)), OpsTable.builder().put(1, xorEax).build()));
         // A decorator that makes the site a jump site: a NOP pad there is refused.

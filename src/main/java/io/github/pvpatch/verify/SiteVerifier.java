@@ -21,9 +21,9 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Checks patch sites with the Zydis disassembler, before and after patching: the thread's
- * "the patcher could disassemble the unpatched sequence to make sure it's consistent with the
- * site and clobbers", made cheap enough to run on every site.
+ * Checks patch sites with the Zydis disassembler, before and after patching: the unpatched
+ * sequence is disassembled to make sure it is consistent with the site and its clobbers, and the
+ * patched one to make sure it is what the strategy means, cheaply enough to run on every site.
  *
  * <p><b>Before</b> ({@link Violation#ORIGINAL_MISMATCH}): the site's bytes decode into whole
  * instructions that end at the site's end, and are exactly: pushes of registers, the indirect

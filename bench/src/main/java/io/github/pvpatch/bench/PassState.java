@@ -16,7 +16,7 @@ abstract class PassState {
     void prepare(Isa isa, String workload, int sites, Function<Workload, PatchOptions> options, boolean runOnce) {
         w = Workload.of(isa, workload, sites, 42);
         code = w.buffer();
-        pass = PatchPass.create(options.apply(w));
+        pass = PatchPass.of(options.apply(w));
         if (runOnce) {
             pass.apply(code, w.sites, w.ops);
         }

@@ -115,7 +115,7 @@ public final class Workload {
      */
     public void writeForC(OutputStream file) throws IOException {
         byte[] expected = pristine.clone();
-        PatchPass.create(PatchOptions.defaults()).apply(CodeBuffer.wrap(expected, base), sites, ops);
+        PatchPass.of(PatchOptions.defaults()).apply(CodeBuffer.wrap(expected, base), sites, ops);
         DataOutputStream out = new DataOutputStream(file);
         out.writeInt(Integer.reverseBytes(0x4C575650));   // "PVWL"
         out.writeInt(Integer.reverseBytes(isa == Isa.X86_32 ? 32 : 64));
