@@ -97,7 +97,8 @@ class PackageCycleTest {
         // The layering the cycle rule protects.
         assertEquals(Set.of(), graph.get(ROOT + ".arch"), "the vocabulary depends on nothing: " + graph);
         assertEquals(Set.of(ROOT + ".arch"), graph.get(ROOT + ".x86"), "x86 sits on the vocabulary only");
-        assertEquals(Set.of(), graph.getOrDefault(ROOT + ".zydis", Set.of()));
+        assertTrue(Set.of(ROOT + ".arch").containsAll(graph.getOrDefault(ROOT + ".zydis", Set.of())),
+                "zydis sits on the vocabulary at most: " + graph);
         assertEquals(Set.of(), graph.getOrDefault(ROOT + ".internal", Set.of()));
     }
 

@@ -11,6 +11,8 @@ import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.NopTable;
 import io.github.pvpatch.zydis.DecodedBuffer;
 import io.github.pvpatch.zydis.Syntax;
@@ -58,10 +60,10 @@ public final class SiteVerifier implements SiteCheck {
     /** A second buffer, for the native code's own listing beside the site's. */
     private static final ThreadLocal<DecodedBuffer> SOURCE_BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
     private static final NopTable[] NOP_TABLES = NopTable.values();
-    private static final int SP = 4;
-    private static final int REX_B = 0x41;
-    private static final int CALL_REL32 = 0xE8;
-    private static final int JMP_REL32 = 0xE9;
+    private static final int SP = Register.RSP.encoding();
+    private static final int REX_B = Encodings.REX_B;
+    private static final int CALL_REL32 = Encodings.CALL_REL32;
+    private static final int JMP_REL32 = Encodings.JMP_REL32;
 
     private final Function<PatchSite, UnpatchedForm> forms;
     private final String description;
@@ -374,7 +376,7 @@ public final class SiteVerifier implements SiteCheck {
 
         /** {@return the register {@code push r} at entry {@code i} saves, or -1 when it is no register push} */
         int pushed(int i) {
-            return pushPop(i, 0x50);
+            return pushPop(i, Encodings.PUSH_REG);
         }
 
         private int pushPop(int i, int base) {
@@ -401,7 +403,7 @@ public final class SiteVerifier implements SiteCheck {
             for (int k = n - 1; k >= 0; k--) {
                 int reg = (int) (pushes >>> (4 * k)) & 0xF;
                 int i = from + (n - 1 - k);
-                if (i >= count() || pushPop(i, 0x58) != reg) {
+                if (i >= count() || pushPop(i, Encodings.POP_REG) != reg) {
                     throw mismatch(i, "expected pop " + name(reg) + " to mirror the push of it");
                 }
                 saved |= 1 << reg;
