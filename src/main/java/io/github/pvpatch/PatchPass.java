@@ -1,6 +1,7 @@
 package io.github.pvpatch;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -58,6 +59,7 @@ public final class PatchPass {
     private final AtomicBoolean busy = new AtomicBoolean();
     private CodeBuffer code;
     private SiteTable table;
+    private OpsTable ops;
     private boolean applied;
 
     private PatchPass(PatchOptions options) {
@@ -148,6 +150,7 @@ public final class PatchPass {
             at += len;
         }
         keep(code, sites);
+        this.ops = ops;
         return patchedCount;
     }
 
@@ -189,6 +192,53 @@ public final class PatchPass {
                 at += len;
             }
             applied = false;
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    /**
+     * {@return the {@link Journal} of the last applied pass}, which reverts it or re-patches its
+     * sites for new ops exactly as a plan's journal does; from then on the journal owns the batch,
+     * and this pass's {@link #revert()} refuses it. Made on demand: it copies the pass's bytes and
+     * makes a {@link PatchSite} per row.
+     *
+     * @throws IllegalStateException if no pass was applied since the last revert or journal, or
+     *     another thread is using this pass object
+     */
+    public Journal journal() {
+        enter();
+        try {
+            if (!applied) {
+                throw new IllegalStateException("no applied pass to make a journal of");
+            }
+            int n = table.size();
+            PatchSite[] sites = new PatchSite[n];
+            int[] offsets = new int[n + 1];
+            Strategy[] kept = new Strategy[n];
+            PatchBug[] bugs = keptProblems.isEmpty() ? null : new PatchBug[n];
+            for (int i = 0; i < n; i++) {
+                sites[i] = table.site(i);
+                offsets[i + 1] = offsets[i] + table.length(i);
+                kept[i] = STRATEGIES[keptStrategies[i]];
+            }
+            for (PatchBug bug : keptProblems) {
+                for (int i = 0; i < n; i++) {
+                    if (kept[i] == Strategy.LEFT_UNPATCHED && bugs[i] == null
+                            && sites[i].address() == bug.site().address()) {
+                        bugs[i] = bug;
+                        break;
+                    }
+                }
+            }
+            byte[] written = new byte[offsets[n]];
+            for (int i = 0; i < n; i++) {
+                code.read(table.address(i), written, offsets[i], table.length(i));
+            }
+            PatchPlan plan = PatchPlan.applied(code, sites, ops, options, offsets,
+                    Arrays.copyOf(keptOriginal, offsets[n]), written, kept, bugs);
+            applied = false;
+            return new Journal(plan);
         } finally {
             busy.set(false);
         }

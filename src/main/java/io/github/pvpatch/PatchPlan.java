@@ -99,6 +99,12 @@ public final class PatchPlan {
         return plan(code, rows, array, ops, options, offsets, original, true, new Object());
     }
 
+    /** A plan of a batch a {@link PatchPass} has already written, for {@link PatchPass#journal()}. */
+    static PatchPlan applied(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
+            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems) {
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems, new Object());
+    }
+
     /** Re-plans the same sites from their original bytes, for {@link Journal#repatch}. */
     static PatchPlan replan(PatchPlan base, OpsTable ops, PatchOptions options) {
         layout(base.sites, options);
