@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -23,7 +25,7 @@ import java.util.StringJoiner;
  * <pre>{@code
  * ClobberSet site = ClobberSet.of(Register.EAX);                 // CLBR_EAX
  * ClobberSet call = ClobberSet.callerSaved(Isa.X86_32);          // eax, ecx, edx
- * call.missingFrom(site);                                        // {ecx, edx}: must be saved
+ * call.minus(site);                                              // {ecx, edx}: must be saved
  * ClobberSet.fromLinuxMask(0x1ff, Isa.X86_64).equals(ClobberSet.linuxAny(Isa.X86_64)); // true
  * }</pre>
  */
@@ -221,22 +223,14 @@ public final class ClobberSet {
     }
 
     /**
-     * {@return the registers of this set that are not in {@code other}}
+     * {@return the registers of this set that are not in {@code other}} For an op's clobbers and
+     * a site's, {@code op.minus(site)} is what a patcher must save around the op's code, or refuse
+     * the site for.
      *
      * @param other the set to take away
      */
     public ClobberSet minus(ClobberSet other) {
         return ofBits(bits() & ~other.bits());
-    }
-
-    /**
-     * {@return the registers this code destroys that {@code allowed} does not let it destroy} This
-     * is what a patcher must save around the code, or refuse the site for.
-     *
-     * @param allowed the registers the site lets the code destroy
-     */
-    public ClobberSet missingFrom(ClobberSet allowed) {
-        return minus(allowed);
     }
 
     /** {@return whether the set is empty} */

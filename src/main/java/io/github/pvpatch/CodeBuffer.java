@@ -187,7 +187,7 @@ public final class CodeBuffer {
      * its batch check): no second check, and the few bytes of a site moved as C's small
      * {@code memcpy} moves them.
      */
-    void readChecked(long address, byte[] dst, int offset, int length) {
+    void readUnchecked(long address, byte[] dst, int offset, int length) {
         if (array == null) {
             read(address, dst, offset, length);
             return;
@@ -195,8 +195,8 @@ public final class CodeBuffer {
         Bytes.copy(array, arrayOffset + (int) (address - baseAddress), dst, offset, length);
     }
 
-    /** Writes for a caller that has already checked the range (see {@link #readChecked}). */
-    void writeChecked(long address, byte[] src, int offset, int length) {
+    /** Writes for a caller that has already checked the range (see {@link #readUnchecked}). */
+    void writeUnchecked(long address, byte[] src, int offset, int length) {
         if (array == null) {
             write(address, src, offset, length);
             return;

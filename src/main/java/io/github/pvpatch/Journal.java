@@ -9,6 +9,9 @@ import java.util.Objects;
  * Re-patching plans from the original bytes, so it writes exactly what a fresh patch of the
  * unpatched code would.
  *
+ * <p>It serves both planners: {@link PatchPlan#apply()} returns one, and
+ * {@link PatchPass#journal()} makes one of a pass over a {@link SiteTable}.
+ *
  * <p>A journal is live until it is reverted or re-patched; after that it refuses further use
  * ({@link IllegalStateException}), and the journal {@code repatch} returned is the live one. Both
  * operations check every site first and write all or nothing.

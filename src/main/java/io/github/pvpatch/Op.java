@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;

@@ -1,7 +1,6 @@
 package io.github.pvpatch;
 
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * A site cannot take the rewrite asked of it: the library's name for the kernel's {@code BUG()}.
@@ -19,6 +18,10 @@ import java.util.Optional;
  *
  * <p>It is thrown before anything is written: a batch that throws leaves its code buffer
  * byte-for-byte unchanged.
+ *
+ * <p>The name is kept on purpose: it is the kernel's {@code BUG()} at a patch site, the point
+ * where Linux would stop, turned into an exception. It reports a site the library refuses to
+ * patch (a bug in the input or in a patcher), not a defect of the library itself.
  */
 public final class PatchBug extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -106,10 +109,5 @@ public final class PatchBug extends RuntimeException {
     /** {@return the registers at fault, empty when registers are not the reason} */
     public ClobberSet registers() {
         return registers;
-    }
-
-    /** {@return the registers at fault, when there are any} */
-    public Optional<ClobberSet> registersAtFault() {
-        return registers.isEmpty() ? Optional.empty() : Optional.of(registers);
     }
 }

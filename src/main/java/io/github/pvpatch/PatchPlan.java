@@ -1,6 +1,5 @@
 package io.github.pvpatch;
 
-import io.github.pvpatch.x86.Encodings;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -35,6 +34,7 @@ import java.util.Optional;
  * }</pre>
  */
 public final class PatchPlan {
+    private static final Strategy[] STRATEGIES = Strategy.values();
     private final CodeBuffer code;
     private final PatchSite[] sites;
     private final OpsTable ops;
@@ -93,18 +93,23 @@ public final class PatchPlan {
         Objects.requireNonNull(code, "code");
         PatchSite[] array = Objects.requireNonNull(sites, "sites").toArray(new PatchSite[0]);
         int[] offsets = layout(array, options);
-        checkBatch(code, array);
+        PatchEngine.Rows rows = PatchEngine.of(array);
+        PatchEngine.checkBatch(code, rows);
         byte[] original = new byte[offsets[array.length]];
-        for (int i = 0; i < array.length; i++) {
-            code.read(array[i].address(), original, offsets[i], array[i].length());
-        }
-        return plan(code, array, ops, options, offsets, original, new Object());
+        return plan(code, rows, array, ops, options, offsets, original, true, new Object());
+    }
+
+    /** A plan of a batch a {@link PatchPass} has already written, for {@link PatchPass#journal()}. */
+    static PatchPlan applied(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
+            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems) {
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems, new Object());
     }
 
     /** Re-plans the same sites from their original bytes, for {@link Journal#repatch}. */
     static PatchPlan replan(PatchPlan base, OpsTable ops, PatchOptions options) {
         layout(base.sites, options);
-        return plan(base.code, base.sites, ops, options, base.offsets, base.original, base.lock);
+        return plan(base.code, PatchEngine.of(base.sites), base.sites, ops, options, base.offsets, base.original,
+                false, base.lock);
     }
 
     private static int[] layout(PatchSite[] sites, PatchOptions options) {
@@ -127,93 +132,25 @@ public final class PatchPlan {
         return offsets;
     }
 
-    private static void checkBatch(CodeBuffer code, PatchSite[] sites) {
-        for (PatchSite s : sites) {
-            if (!code.contains(s.address(), s.length())) {
-                throw PatchBug.of(Violation.SITE_OUTSIDE_BUFFER, s, s.length(), code.bytesFrom(s.address()),
-                        "the site is not inside " + code);
-            }
-        }
-        Integer[] order = sortedByAddress(sites);
-        for (int k = 1; k < sites.length; k++) {
-            PatchSite prev = sites[order == null ? k - 1 : order[k - 1]];
-            PatchSite next = sites[order == null ? k : order[k]];
-            if (Long.compareUnsigned(prev.addressAfter(), next.address()) > 0) {
-                throw PatchBug.of(Violation.SITES_OVERLAP, next, prev.addressAfter(), next.address(),
-                        "the site shares bytes with " + prev);
-            }
-        }
-    }
-
-    /** {@return null when the sites are already in address order (the usual case), else the order} */
-    private static Integer[] sortedByAddress(PatchSite[] sites) {
-        for (int i = 1; i < sites.length; i++) {
-            if (Long.compareUnsigned(sites[i - 1].address(), sites[i].address()) > 0) {
-                Integer[] order = new Integer[sites.length];
-                Arrays.setAll(order, k -> k);
-                Arrays.sort(order, (a, b) -> Long.compareUnsigned(sites[a].address(), sites[b].address()));
-                return order;
-            }
-        }
-        return null;
-    }
-
-    private static PatchPlan plan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options,
-            int[] offsets, byte[] original, Object lock) {
+    /** Plans with the engine, the one {@link PatchPass} uses: same loop, same rules. */
+    private static PatchPlan plan(CodeBuffer code, PatchEngine.Rows rows, PatchSite[] sites, OpsTable ops,
+            PatchOptions options, int[] offsets, byte[] original, boolean read, Object lock) {
         Objects.requireNonNull(ops, "ops");
         Objects.requireNonNull(options, "options");
         byte[] patched = new byte[original.length];
-        Strategy[] strategies = new Strategy[sites.length];
-        PatchBug[] problems = null;
-        SiteWriter writer = new SiteWriter();
-        Patcher patcher = options.patcher();
-        boolean lenient = options.mode() == PatchOptions.Mode.LENIENT;
-        for (int i = 0; i < sites.length; i++) {
-            PatchSite site = sites[i];
-            int at = offsets[i];
-            try {
-                strategies[i] = planSite(site, ops, patcher, options, writer, original, at, patched);
-            } catch (PatchBug bug) {
-                if (!lenient || !bug.violation().isPerSite()) {
-                    throw bug;
-                }
-                if (problems == null) {
-                    problems = new PatchBug[sites.length];
-                }
-                problems[i] = bug;
-                strategies[i] = Strategy.LEFT_UNPATCHED;
-                System.arraycopy(original, at, patched, at, site.length());
+        byte[] ordinals = new byte[sites.length];
+        PatchBug[][] problems = {null};
+        new PatchEngine(options).plan(rows, read ? code : null, ops, original, patched, ordinals, (row, bug) -> {
+            if (problems[0] == null) {
+                problems[0] = new PatchBug[sites.length];
             }
+            problems[0][row] = bug;
+        });
+        Strategy[] strategies = new Strategy[sites.length];
+        for (int i = 0; i < sites.length; i++) {
+            strategies[i] = STRATEGIES[ordinals[i]];
         }
-        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems, lock);
-    }
-
-    private static Strategy planSite(PatchSite site, OpsTable ops, Patcher patcher, PatchOptions options,
-            SiteWriter writer, byte[] original, int at, byte[] patched) {
-        if (site.length() < Encodings.MIN_INDIRECT_LENGTH) {
-            throw PatchBug.of(Violation.SITE_TOO_SHORT, site, Encodings.MIN_INDIRECT_LENGTH,
-                    site.length(), "the site is shorter than the indirect call it must have held");
-        }
-        Op op = ops.lookup(site.type());
-        if (op == null) {
-            throw PatchBug.of(Violation.OP_MISSING, site, site.type(), -1,
-                    "the ops table has no op for type=" + site.type());
-        }
-        SiteCheck check = options.checkOrNull();
-        if (check != null) {
-            check.checkOriginal(site, op, Arrays.copyOfRange(original, at, at + site.length()));
-        }
-        writer.reset(site, original, at, patched, at, options.nops());
-        Strategy strategy = patcher.patch(site, op, writer);
-        if (strategy == null) {
-            throw new IllegalStateException(patcher + " returned no strategy for " + site);
-        }
-        writer.finish();
-        if (check != null) {
-            check.checkPatched(site, op, strategy, Arrays.copyOfRange(original, at, at + site.length()),
-                    Arrays.copyOfRange(patched, at, at + site.length()));
-        }
-        return strategy;
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems[0], lock);
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import java.util.Objects;
 import java.util.OptionalInt;
 
@@ -41,9 +44,28 @@ public final class PatchSite {
 
     private PatchSite(Isa isa, long address, int length, int type, SiteKind kind, ClobberSet clobbers,
             int callOffset, int stackArguments) {
-        this.isa = Objects.requireNonNull(isa, "isa");
-        this.kind = Objects.requireNonNull(kind, "kind");
-        this.clobbers = Objects.requireNonNull(clobbers, "clobbers").requireIn(isa);
+        this.isa = isa;
+        this.kind = kind;
+        this.clobbers = clobbers;
+        check(isa, address, length, type, kind, clobbers, callOffset, stackArguments);
+        this.address = address;
+        this.length = length;
+        this.type = type;
+        this.callOffset = callOffset;
+        this.stackArguments = stackArguments;
+    }
+
+    /**
+     * The one validation of a site's fields, for a {@code PatchSite} and for a {@link SiteTable}
+     * row alike.
+     *
+     * @throws IllegalArgumentException if a value is out of range
+     */
+    static void check(Isa isa, long address, int length, int type, SiteKind kind, ClobberSet clobbers,
+            int callOffset, int stackArguments) {
+        Objects.requireNonNull(isa, "isa");
+        Objects.requireNonNull(kind, "kind");
+        Objects.requireNonNull(clobbers, "clobbers").requireIn(isa);
         if (length < 1 || length > MAX_LENGTH) {
             throw new IllegalArgumentException("length=" + length + " is outside 1.." + MAX_LENGTH);
         }
@@ -60,11 +82,6 @@ public final class PatchSite {
         if (stackArguments < 0 || stackArguments > 255) {
             throw new IllegalArgumentException("stackArguments=" + stackArguments + " is outside 0..255");
         }
-        this.address = address;
-        this.length = length;
-        this.type = type;
-        this.callOffset = callOffset;
-        this.stackArguments = stackArguments;
     }
 
     /**

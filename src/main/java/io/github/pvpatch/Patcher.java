@@ -1,6 +1,5 @@
 package io.github.pvpatch;
 
-import io.github.pvpatch.internal.Strategies;
 
 /**
  * A strategy that rewrites one site for the op now installed, or refuses with a {@link PatchBug}.

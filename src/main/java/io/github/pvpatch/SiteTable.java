@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -9,7 +11,8 @@ import java.util.Objects;
  * per site, 16 bytes a site ({@value #BYTES_PER_SITE}), for binary rewriters with millions of
  * sites. {@link PatchPass} patches a table without making an object per site.
  *
- * <p>Each row holds what a {@link PatchSite} holds and is checked by the same rules when added.
+ * <p>Each row holds what a {@link PatchSite} holds and is checked by the same code when added, so
+ * every valid {@code PatchSite} is a valid row (call offsets up to 254 included).
  * {@link #site(int)} makes the {@code PatchSite} of a row when one is wanted.
  *
  * <pre>{@code
@@ -32,6 +35,7 @@ public final class SiteTable {
     private final byte[] length;
     private final short[] type;
     private final short[] clobbers;
+    /** The call offset plus one, unsigned: 0 when not recorded, so every offset a site allows fits. */
     private final byte[] callOffset;
     private final byte[] stackArguments;
     /** Bit 7: jump site. */
@@ -107,7 +111,7 @@ public final class SiteTable {
         Objects.checkIndex(i, size);
         PatchSite s = PatchSite.of(isa, address[i], length(i), type(i), ClobberSet.ofBits(clobbers[i] & 0xFFFF))
                 .withKind(kind(i)).withStackArguments(stackArguments[i] & 0xFF);
-        return callOffset[i] >= 0 ? s.withCallOffset(callOffset[i]) : s;
+        return callOffset(i) >= 0 ? s.withCallOffset(callOffset(i)) : s;
     }
 
     /**
@@ -152,7 +156,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int callOffset(int i) {
-        return callOffset[i];
+        return (callOffset[i] & 0xFF) - 1;
     }
 
     /**
@@ -259,24 +263,7 @@ public final class SiteTable {
          * @throws IllegalArgumentException if a field is out of range
          */
         public Builder add(long at, int len, int opType, int clobberBits, SiteKind kind, int call, int stackArgs) {
-            Objects.requireNonNull(kind, "kind");
-            if (len < 1 || len > PatchSite.MAX_LENGTH || !isa.isRange(at, len)) {
-                throw new IllegalArgumentException("address=0x" + Long.toHexString(at) + " length=" + len
-                        + " is not a site of isa=" + isa.displayName());
-            }
-            if (opType < 0 || opType > PatchSite.MAX_TYPE) {
-                throw new IllegalArgumentException("type=" + opType + " is outside 0.." + PatchSite.MAX_TYPE);
-            }
-            ClobberSet.ofBits(clobberBits).requireIn(isa);
-            if (call < -1 || call >= len) {
-                throw new IllegalArgumentException("callOffset=" + call + " is outside the site (length=" + len + ")");
-            }
-            if (call > 127) {
-                throw new IllegalArgumentException("callOffset=" + call + ": a table row holds call offsets up to 127");
-            }
-            if (stackArgs < 0 || stackArgs > 255) {
-                throw new IllegalArgumentException("stackArguments=" + stackArgs + " is outside 0..255");
-            }
+            PatchSite.check(isa, at, len, opType, kind, ClobberSet.ofBits(clobberBits), call, stackArgs);
             if (size == address.length) {
                 grow((int) Math.min(Integer.MAX_VALUE - 8L, 2L * size));
             }
@@ -287,7 +274,7 @@ public final class SiteTable {
             length[size] = (byte) len;
             type[size] = (short) opType;
             clobbers[size] = (short) clobberBits;
-            callOffset[size] = (byte) call;
+            callOffset[size] = (byte) (call + 1);
             stackArguments[size] = (byte) stackArgs;
             flags[size] = (byte) (kind == SiteKind.JUMP ? JUMP : 0);
             size++;

@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import io.github.pvpatch.x86.NopTable;
@@ -37,8 +39,85 @@ public final class SiteWriter {
     private int originalOffset;
     private NopTable nops;
     private int pos;
+    /**
+     * What the patcher did beyond writing bytes of its own, for the engine's template cache: a
+     * site's bytes are a template for its shape only when it read neither the original bytes nor
+     * the address, relocated no native field, and wrote at most one branch.
+     */
+    private boolean readOriginal;
+    private boolean usedAddress;
+    private boolean relocated;
+    private int branches;
+    private int branchAt;
+    private long branchTarget;
 
     SiteWriter() {
+    }
+
+    /**
+     * {@return a writer for {@code site} over a scratch array}, for unit-testing a custom
+     * {@link Patcher} without a plan: hand it to {@code patcher.patch(site, op, writer)}, then
+     * read the site's new bytes with {@link #bytes()}.
+     *
+     * <pre>{@code
+     * SiteWriter w = SiteWriter.scratch(site, form.encode(site), NopTable.P6);
+     * Strategy s = myPatcher.patch(site, op, w);
+     * byte[] patched = w.bytes();
+     * }</pre>
+     *
+     * @param site the site to write
+     * @param original the site's current bytes, exactly {@code site.length()} of them (copied)
+     * @param nops the NOP table for padding
+     * @throws IllegalArgumentException if {@code original} is not the site's length, or the NOP
+     *     table does not support the site's ISA
+     */
+    public static SiteWriter scratch(PatchSite site, byte[] original, NopTable nops) {
+        Objects.requireNonNull(site, "site");
+        Objects.requireNonNull(nops, "nops");
+        if (Objects.requireNonNull(original, "original").length != site.length()) {
+            throw new IllegalArgumentException(original.length + " original bytes given for " + site);
+        }
+        if (!nops.supports(site.isa())) {
+            throw new IllegalArgumentException("nops=" + nops + " are not NOPs on isa=" + site.isa().displayName());
+        }
+        SiteWriter w = new SiteWriter();
+        w.reset(site, original.clone(), 0, new byte[site.length()], 0, nops);
+        return w;
+    }
+
+    /**
+     * {@return a copy of the site's bytes as they stand: what was written, then NOP padding to the
+     * site's end}, as a planner would take them when the patcher returns
+     */
+    public byte[] bytes() {
+        byte[] out = new byte[length];
+        System.arraycopy(buf, outBase, out, 0, pos);
+        nops.fill(out, pos, length - pos, isa);
+        return out;
+    }
+
+    /**
+     * Makes {@code given} the site written: a patcher may hand another patcher a changed site (a
+     * decorator narrowing the clobbers, say), and the strategies then obey it. The bytes written
+     * stay where they are, so the given site must be at the same address, of the same length and
+     * ISA.
+     *
+     * @throws IllegalArgumentException if {@code given} is another stretch of code
+     */
+    void patchAs(PatchSite given) {
+        if (given == site) {
+            return;
+        }
+        if (given.isa() != isa || given.address() != siteAddress || given.length() != length) {
+            throw new IllegalArgumentException(given + " is not the site this writer writes (site=0x"
+                    + Long.toHexString(siteAddress) + " len=" + length + " isa=" + isa.displayName() + ")");
+        }
+        this.site = given;
+        this.type = given.type();
+        this.kind = given.kind();
+        this.clobbers = given.clobbers().bits();
+        this.callOffset = given.callOffsetOrMinusOne();
+        this.stackArguments = given.stackArguments();
     }
 
     void reset(PatchSite site, byte[] original, int originalOffset, byte[] out, int outOffset, NopTable nops) {
@@ -65,6 +144,32 @@ public final class SiteWriter {
         this.originalOffset = originalOffset;
         this.nops = nops;
         this.pos = 0;
+        this.readOriginal = false;
+        this.usedAddress = false;
+        this.relocated = false;
+        this.branches = 0;
+        this.branchAt = -1;
+        this.branchTarget = 0;
+    }
+
+    /** Gives the site object the fields came from, so {@link #site()} returns that very object. */
+    void useSite(PatchSite given) {
+        this.site = given;
+    }
+
+    /** {@return whether the bytes just written are a template for every site of this shape} */
+    boolean isTemplate() {
+        return !readOriginal && !usedAddress && !relocated && branches <= 1;
+    }
+
+    /** {@return where the one branch was written, or -1} */
+    int branchAt() {
+        return branchAt;
+    }
+
+    /** {@return the one branch's target} */
+    long branchTarget() {
+        return branchTarget;
     }
 
     /** Pads the rest of the site with NOPs: its new bytes are then complete in the output array. */
@@ -82,38 +187,41 @@ public final class SiteWriter {
         return site;
     }
 
-    /** {@return the site's instruction set} The {@code site...} accessors read the site without making an object. */
+    /**
+     * {@return the site's instruction set} (Its other fields are the {@code site} argument of
+     * {@link Patcher#patch}; the built-in strategies read them here without making an object.)
+     */
     public Isa isa() {
         return isa;
     }
 
     /** {@return the site's length in bytes} */
-    public int siteLength() {
+    int siteLength() {
         return length;
     }
 
     /** {@return the site's op type} */
-    public int siteType() {
+    int siteType() {
         return type;
     }
 
     /** {@return whether the site calls or jumps} */
-    public SiteKind siteKind() {
+    SiteKind siteKind() {
         return kind;
     }
 
     /** {@return the site's clobbers, as {@link ClobberSet#bits()}} */
-    public int siteClobberBits() {
+    int siteClobberBits() {
         return clobbers;
     }
 
     /** {@return where the site's call starts, or -1 when the site does not record it} */
-    public int siteCallOffset() {
+    int siteCallOffset() {
         return callOffset;
     }
 
     /** {@return how many of the op's arguments are on the stack} */
-    public int siteStackArguments() {
+    int siteStackArguments() {
         return stackArguments;
     }
 
@@ -134,6 +242,11 @@ public final class SiteWriter {
 
     /** {@return the address of the next byte to write} */
     public long address() {
+        usedAddress = true;
+        return at();
+    }
+
+    private long at() {
         return siteAddress + pos;
     }
 
@@ -143,6 +256,7 @@ public final class SiteWriter {
      * @param index 0 to {@code site().length() - 1}
      */
     public int originalByte(int index) {
+        readOriginal = true;
         return original[originalOffset + Objects.checkIndex(index, length)] & 0xFF;
     }
 
@@ -154,6 +268,7 @@ public final class SiteWriter {
      */
     public IndirectForm originalIndirectAt(int index) {
         Objects.checkIndex(index, length);
+        readOriginal = true;
         return IndirectForm.find(isa, kind, original, originalOffset + index, originalOffset + length);
     }
 
@@ -165,6 +280,7 @@ public final class SiteWriter {
      * @param length the entry's length; 0 always matches
      */
     public boolean originalIsNop(int index, int length) {
+        readOriginal = true;
         return index >= 0 && length >= 0 && index + length <= this.length
                 && nops.isEntryAt(length, isa, original, originalOffset + index);
     }
@@ -196,6 +312,7 @@ public final class SiteWriter {
         ensure(code.length());
         code.copyTo(buf, outBase + pos);
         for (Relocation r : code.relocationArray()) {
+            relocated = true;
             relocate(code, r);
         }
         pos += code.length();
@@ -224,7 +341,7 @@ public final class SiteWriter {
         if (offsetInCode >= 0 && offsetInCode <= code.length()) {
             return;
         }
-        long newDisp = target - (address() + r.instructionEnd());
+        long newDisp = target - (at() + r.instructionEnd());
         if (isa == Isa.X86_32) {
             newDisp = (int) newDisp;
         }
@@ -260,6 +377,7 @@ public final class SiteWriter {
      */
     public SiteWriter putOriginal(int from, int to) {
         Objects.checkFromToIndex(from, to, length);
+        readOriginal = true;
         ensure(to - from);
         System.arraycopy(original, originalOffset + from, buf, outBase + pos, to - from);
         pos += to - from;
@@ -334,8 +452,11 @@ public final class SiteWriter {
     private SiteWriter putBranch(int opcode, long target) {
         requireReach(target);
         ensure(Encodings.BRANCH_REL32_LENGTH);
+        branches++;
+        branchAt = pos;
+        branchTarget = target;
         int at = outBase + pos;
-        int disp = (int) Encodings.rel32Displacement(address(), target);
+        int disp = (int) Encodings.rel32Displacement(at(), target);
         buf[at] = (byte) opcode;
         buf[at + 1] = (byte) disp;
         buf[at + 2] = (byte) (disp >>> 8);
@@ -346,13 +467,13 @@ public final class SiteWriter {
     }
 
     private void requireReach(long target) {
-        if (!Encodings.reachesRel32(isa, address(), target)) {
+        if (!Encodings.reachesRel32(isa, at(), target)) {
             throw outOfReach(target);
         }
     }
 
     private PatchBug outOfReach(long target) {
-        long at = address();
+        long at = at();
         long disp = Encodings.rel32Displacement(at, target);
         return PatchBug.of(Violation.TARGET_OUT_OF_REACH, site(), disp, disp < 0 ? Integer.MIN_VALUE : Integer.MAX_VALUE,
                 "rel32 at 0x" + Long.toHexString(at) + " cannot reach target=0x" + Long.toHexString(target));

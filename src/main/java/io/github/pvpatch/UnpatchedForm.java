@@ -1,5 +1,8 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import io.github.pvpatch.x86.NopTable;

@@ -1,5 +1,8 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+
 /**
  * The rule a {@link PatchBug} reports as broken. Each constant says what
  * {@link PatchBug#needed()} and {@link PatchBug#available()} mean for it, and the message shows

@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import static io.github.pvpatch.testing.Generators.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,7 +17,7 @@ class ClobberSetProperties {
     @Test
     void missingRegistersAreExactlyThoseNotAllowed() {
         qt().withExamples(examples()).forAll(sets, sets).checkAssert((op, site) -> {
-            ClobberSet missing = op.missingFrom(site);
+            ClobberSet missing = op.minus(site);
             assertTrue(site.union(missing).containsAll(op));
             assertTrue(missing.minus(op).isEmpty());
             assertTrue(missing.minus(site).equals(missing));

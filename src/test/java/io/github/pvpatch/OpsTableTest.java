@@ -1,5 +1,6 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Register;
 import static io.github.pvpatch.testing.Hex.of;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

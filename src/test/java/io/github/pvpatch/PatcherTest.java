@@ -1,5 +1,8 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import static io.github.pvpatch.testing.Hex.bytes;
 import static io.github.pvpatch.testing.Hex.le32;
 import static io.github.pvpatch.testing.Hex.of;

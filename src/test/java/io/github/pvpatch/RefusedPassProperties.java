@@ -85,7 +85,7 @@ class RefusedPassProperties {
                 everyOrder(letters -> {
                     byte[] text = s.text();
                     CodeBuffer code = CodeBuffer.wrap(text, s.base);
-                    PatchPass pass = PatchPass.create(options);
+                    PatchPass pass = PatchPass.of(options);
                     byte[] model = text.clone();
                     byte[] revertTo = null;
                     boolean refusedSinceApply = false;

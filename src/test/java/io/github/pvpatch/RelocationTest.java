@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import static io.github.pvpatch.testing.Hex.bytes;
 import static io.github.pvpatch.testing.Hex.le32;
 import static io.github.pvpatch.testing.Hex.of;

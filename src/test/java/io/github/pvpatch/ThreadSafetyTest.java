@@ -1,5 +1,7 @@
 package io.github.pvpatch;
 
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import static io.github.pvpatch.testing.Hex.of;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -173,7 +175,7 @@ class ThreadSafetyTest {
             }
             return Patcher.standard().patch(site, op, out);
         };
-        PatchPass pass = PatchPass.create(PatchOptions.defaults().withPatcher(blocking));
+        PatchPass pass = PatchPass.of(PatchOptions.defaults().withPatcher(blocking));
         byte[] text = unpatched();
         CodeBuffer code = CodeBuffer.wrap(text, BASE);
         SiteTable table = SiteTable.of(Isa.X86_64, List.of(a));

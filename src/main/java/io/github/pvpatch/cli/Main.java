@@ -525,7 +525,7 @@ public final class Main {
     }
 
     private static ZydisDecoder decoder(KernelImage k) {
-        return ZydisDecoder.of(k.isa() == io.github.pvpatch.Isa.X86_32 ? MachineMode.X86_32 : MachineMode.X86_64);
+        return ZydisDecoder.of(k.isa() == io.github.pvpatch.arch.Isa.X86_32 ? MachineMode.X86_32 : MachineMode.X86_64);
     }
 
     private static String disassemble(ZydisDecoder d, byte[] code, long address) {

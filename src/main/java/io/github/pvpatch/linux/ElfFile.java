@@ -1,6 +1,6 @@
 package io.github.pvpatch.linux;
 
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;

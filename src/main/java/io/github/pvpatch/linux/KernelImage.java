@@ -1,10 +1,10 @@
 package io.github.pvpatch.linux;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.x86.IndirectForm;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.github.pvpatch.linux;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.verify.NativeScanner;
 import io.github.pvpatch.zydis.Instruction;
 import io.github.pvpatch.zydis.MachineMode;

@@ -1,6 +1,6 @@
 package io.github.pvpatch.live;
 
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.zydis.DecodedBuffer;
 import io.github.pvpatch.zydis.MachineMode;
 import io.github.pvpatch.zydis.Zydis;

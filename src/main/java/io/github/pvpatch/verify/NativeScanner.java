@@ -1,10 +1,10 @@
 package io.github.pvpatch.verify;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
-import io.github.pvpatch.Register;
 import io.github.pvpatch.Relocation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.zydis.Instruction;
 import io.github.pvpatch.zydis.ZydisDecoder;
 import java.util.ArrayList;

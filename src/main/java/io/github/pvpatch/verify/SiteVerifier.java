@@ -1,16 +1,18 @@
 package io.github.pvpatch.verify;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.SiteCheck;
-import io.github.pvpatch.SiteKind;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
+import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.NopTable;
 import io.github.pvpatch.zydis.DecodedBuffer;
 import io.github.pvpatch.zydis.Syntax;
@@ -21,9 +23,9 @@ import java.util.Objects;
 import java.util.function.Function;
 
 /**
- * Checks patch sites with the Zydis disassembler, before and after patching: the thread's
- * "the patcher could disassemble the unpatched sequence to make sure it's consistent with the
- * site and clobbers", made cheap enough to run on every site.
+ * Checks patch sites with the Zydis disassembler, before and after patching: the unpatched
+ * sequence is disassembled to make sure it is consistent with the site and its clobbers, and the
+ * patched one to make sure it is what the strategy means, cheaply enough to run on every site.
  *
  * <p><b>Before</b> ({@link Violation#ORIGINAL_MISMATCH}): the site's bytes decode into whole
  * instructions that end at the site's end, and are exactly: pushes of registers, the indirect
@@ -58,10 +60,10 @@ public final class SiteVerifier implements SiteCheck {
     /** A second buffer, for the native code's own listing beside the site's. */
     private static final ThreadLocal<DecodedBuffer> SOURCE_BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
     private static final NopTable[] NOP_TABLES = NopTable.values();
-    private static final int SP = 4;
-    private static final int REX_B = 0x41;
-    private static final int CALL_REL32 = 0xE8;
-    private static final int JMP_REL32 = 0xE9;
+    private static final int SP = Register.RSP.encoding();
+    private static final int REX_B = Encodings.REX_B;
+    private static final int CALL_REL32 = Encodings.CALL_REL32;
+    private static final int JMP_REL32 = Encodings.JMP_REL32;
 
     private final Function<PatchSite, UnpatchedForm> forms;
     private final String description;
@@ -374,7 +376,7 @@ public final class SiteVerifier implements SiteCheck {
 
         /** {@return the register {@code push r} at entry {@code i} saves, or -1 when it is no register push} */
         int pushed(int i) {
-            return pushPop(i, 0x50);
+            return pushPop(i, Encodings.PUSH_REG);
         }
 
         private int pushPop(int i, int base) {
@@ -401,7 +403,7 @@ public final class SiteVerifier implements SiteCheck {
             for (int k = n - 1; k >= 0; k--) {
                 int reg = (int) (pushes >>> (4 * k)) & 0xF;
                 int i = from + (n - 1 - k);
-                if (i >= count() || pushPop(i, 0x58) != reg) {
+                if (i >= count() || pushPop(i, Encodings.POP_REG) != reg) {
                     throw mismatch(i, "expected pop " + name(reg) + " to mirror the push of it");
                 }
                 saved |= 1 << reg;
@@ -483,7 +485,7 @@ public final class SiteVerifier implements SiteCheck {
         }
 
         private String name(int reg) {
-            return io.github.pvpatch.Register.ofEncoding(reg).nameIn(site.isa());
+            return io.github.pvpatch.arch.Register.ofEncoding(reg).nameIn(site.isa());
         }
 
         PatchBug mismatch(int i, String why) {

@@ -1,8 +1,8 @@
 package io.github.pvpatch.x86;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.List;
 import java.util.Objects;
 
@@ -22,14 +22,19 @@ public final class Encodings {
     public static final int CALL_REL32 = 0xE8;
     /** {@code jmp rel32} opcode. */
     public static final int JMP_REL32 = 0xE9;
+    /** {@code push r32/r64}: this plus the register's low three encoding bits. */
+    public static final int PUSH_REG = 0x50;
+    /** {@code pop r32/r64}: this plus the register's low three encoding bits. */
+    public static final int POP_REG = 0x58;
+    /** The REX prefix with only B set: selects r8-r15 for {@code push}/{@code pop}. */
+    public static final int REX_B = 0x41;
     /** Length of {@code call rel32} and {@code jmp rel32}. */
     public static final int BRANCH_REL32_LENGTH = 5;
     /** Length of the shortest indirect call through memory on either ISA ({@code FF 15 imm32}). */
     public static final int MIN_INDIRECT_LENGTH = 6;
 
-    private static final int PUSH = 0x50;
-    private static final int POP = 0x58;
-    private static final int REX_B = 0x41;
+    private static final int PUSH = PUSH_REG;
+    private static final int POP = POP_REG;
 
     /**
      * The kernel's {@code PV_SAVE_REGS} push order, extended with the callee-saved registers a

@@ -1,7 +1,7 @@
 package io.github.pvpatch.x86;
 
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import java.util.Objects;
 
 /**

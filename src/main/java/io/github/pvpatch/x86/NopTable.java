@@ -1,6 +1,6 @@
 package io.github.pvpatch.x86;
 
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import java.util.HexFormat;
 import java.util.Objects;
 

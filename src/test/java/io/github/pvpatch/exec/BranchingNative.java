@@ -2,8 +2,8 @@ package io.github.pvpatch.exec;
 
 import static org.quicktheories.generators.SourceDSL.integers;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Relocation;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.testing.Generators;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.github.pvpatch.exec;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

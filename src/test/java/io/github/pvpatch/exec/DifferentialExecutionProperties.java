@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.Strategy;
+import io.github.pvpatch.arch.Isa;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;

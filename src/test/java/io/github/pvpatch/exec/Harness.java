@@ -1,10 +1,10 @@
 package io.github.pvpatch.exec;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.arch.Isa;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.testing.Hex;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -54,7 +54,7 @@ class HarnessTest {
     void stubsRecordArgumentsPoisonTheirClobbersAndReturnAValue(Isa isa) {
         try (Harness h = Harness.start(isa)) {
             UnpatchedForm form = UnpatchedForm.of(isa, h.tableBase);
-            PatchSite site = form.site(h.codeBase + 0x200, 2, io.github.pvpatch.SiteKind.CALL, ClobberSet.all(isa), 0)
+            PatchSite site = form.site(h.codeBase + 0x200, 2, io.github.pvpatch.arch.SiteKind.CALL, ClobberSet.all(isa), 0)
                     .withStackArguments(2);
             ClobberSet clobbers = ClobberSet.of(Register.RAX, Register.RCX);
             OpsTable ops = OpsTable.builder().put(2, Op.call(h.stub(2), clobbers, true)).build();

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.arch.Isa;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

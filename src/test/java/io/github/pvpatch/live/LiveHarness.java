@@ -2,15 +2,15 @@ package io.github.pvpatch.live;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
-import io.github.pvpatch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.BufferedReader;

@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.testing.Generators;
 import io.github.pvpatch.testing.Scenario;
 import java.util.ArrayList;

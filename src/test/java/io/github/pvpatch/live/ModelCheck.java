@@ -1,7 +1,7 @@
 package io.github.pvpatch.live;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.testing.Hex;
 import io.github.pvpatch.zydis.Instruction;
 import io.github.pvpatch.zydis.MachineMode;

@@ -80,7 +80,7 @@ class ApiSnapshotTest {
     }
 
     static Path classesDirectory() throws Exception {
-        return Path.of(io.github.pvpatch.Isa.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        return Path.of(io.github.pvpatch.arch.Isa.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
 
     static List<String> describe(Path classes) throws IOException, ClassNotFoundException {

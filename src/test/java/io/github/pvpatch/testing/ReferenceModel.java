@@ -1,13 +1,13 @@
 package io.github.pvpatch.testing;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
-import io.github.pvpatch.SiteKind;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.NopTable;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;

@@ -2,9 +2,9 @@ package io.github.pvpatch.testing;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.x86.NopTable;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
-import io.github.pvpatch.Register;
 import io.github.pvpatch.Relocation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.testing.Generators;
 import java.util.List;
 import java.util.OptionalLong;

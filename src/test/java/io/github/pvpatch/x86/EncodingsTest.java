@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 

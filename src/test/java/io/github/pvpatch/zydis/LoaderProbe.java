@@ -1,14 +1,14 @@
 package io.github.pvpatch.zydis;
 
+import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.UnpatchedForm;
-import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import java.util.List;
 
 /** Run in a child JVM by {@link LoaderTest}: reports what a user sees when the shim cannot load. */

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import io.github.pvpatch.x86.NopTable;

@@ -1,7 +1,7 @@
 package io.github.pvpatch.bench;
 
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.PatchOptions;
+import io.github.pvpatch.arch.Isa;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,6 +1,6 @@
 package io.github.pvpatch.bench;
 
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.linux.ElfFile;
 import io.github.pvpatch.linux.KernelImage;
 import java.io.BufferedOutputStream;

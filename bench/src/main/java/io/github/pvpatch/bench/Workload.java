@@ -2,16 +2,16 @@ package io.github.pvpatch.bench;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPass;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
-import io.github.pvpatch.SiteKind;
 import io.github.pvpatch.SiteTable;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.NopTable;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -115,7 +115,7 @@ public final class Workload {
      */
     public void writeForC(OutputStream file) throws IOException {
         byte[] expected = pristine.clone();
-        PatchPass.create(PatchOptions.defaults()).apply(CodeBuffer.wrap(expected, base), sites, ops);
+        PatchPass.of(PatchOptions.defaults()).apply(CodeBuffer.wrap(expected, base), sites, ops);
         DataOutputStream out = new DataOutputStream(file);
         out.writeInt(Integer.reverseBytes(0x4C575650));   // "PVWL"
         out.writeInt(Integer.reverseBytes(isa == Isa.X86_32 ? 32 : 64));

@@ -1,4 +1,4 @@
-package io.github.pvpatch;
+package io.github.pvpatch.arch;
 
 /**
  * How a site reaches its op when unpatched: {@code call *slot} or {@code jmp *slot}.

@@ -1,4 +1,4 @@
-package io.github.pvpatch;
+package io.github.pvpatch.arch;
 
 import java.util.Objects;
 

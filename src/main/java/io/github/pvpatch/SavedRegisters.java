@@ -1,6 +1,8 @@
-package io.github.pvpatch.internal;
+package io.github.pvpatch;
 
-import io.github.pvpatch.SiteWriter;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.x86.Encodings;
+
 
 /**
  * Reads which registers a site's own code saves around its call: the bytes before the call must
@@ -9,7 +11,7 @@ import io.github.pvpatch.SiteWriter;
  */
 final class SavedRegisters {
     private static final int MAX_PUSHES = 16;
-    private static final int REX_B = 0x41;
+    private static final int REX_B = Encodings.REX_B;
     private static final int SP_BIT = 1 << 4;
 
     private SavedRegisters() {
@@ -23,7 +25,7 @@ final class SavedRegisters {
         long pushes = 0;
         int count = 0;
         int i = 0;
-        boolean x64 = out.isa() == io.github.pvpatch.Isa.X86_64;
+        boolean x64 = out.isa() == io.github.pvpatch.arch.Isa.X86_64;
         while (i < callOffset) {
             int b = out.originalByte(i);
             int high = 0;
@@ -31,10 +33,10 @@ final class SavedRegisters {
                 high = 8;
                 b = out.originalByte(++i);
             }
-            if (b < 0x50 || b > 0x57 || count == MAX_PUSHES) {
+            if (b < Encodings.PUSH_REG || b > Encodings.PUSH_REG + 7 || count == MAX_PUSHES) {
                 return -1;
             }
-            pushes |= (long) (high | (b - 0x50)) << (4 * count++);
+            pushes |= (long) (high | (b - Encodings.PUSH_REG)) << (4 * count++);
             i++;
         }
         int at = callOffset + callLength;
@@ -46,7 +48,7 @@ final class SavedRegisters {
                     return -1;
                 }
             }
-            if (at >= out.siteLength() || out.originalByte(at++) != 0x58 + (reg & 7)) {
+            if (at >= out.siteLength() || out.originalByte(at++) != Encodings.POP_REG + (reg & 7)) {
                 return -1;
             }
             saved |= 1 << reg;

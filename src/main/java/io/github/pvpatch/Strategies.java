@@ -1,25 +1,19 @@
-package io.github.pvpatch.internal;
+package io.github.pvpatch;
 
-import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
-import io.github.pvpatch.Op;
-import io.github.pvpatch.PatchBug;
-import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Patcher;
-import io.github.pvpatch.SiteKind;
-import io.github.pvpatch.SiteWriter;
-import io.github.pvpatch.Strategy;
-import io.github.pvpatch.Violation;
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
+import java.util.Objects;
 
 /**
  * The built-in strategies. Each checks every rule before writing a byte, so the {@link PatchBug}
  * it throws names the most specific rule, with the numbers. All read the site from the
- * {@link SiteWriter}'s fields (the {@code site} argument of {@link Patcher#patch} is the same
- * site), work on clobber masks as ints, and allocate nothing unless they throw.
+ * {@link SiteWriter}'s fields, which {@link Patcher#patch} first sets from its {@code site}
+ * argument (so a decorator that hands them a changed site is obeyed), work on clobber masks as
+ * ints, and allocate nothing unless they throw.
  */
-public final class Strategies {
+final class Strategies {
     /** Fills the site with NOPs. */
     public static final Patcher NOP_PAD = new Named("nopPad", (site, op, out) -> nopPad(op, out));
     /** Copies a native sequence in. */
@@ -219,6 +213,7 @@ public final class Strategies {
 
         @Override
         public Strategy patch(PatchSite site, Op op, SiteWriter out) {
+            out.patchAs(Objects.requireNonNull(site, "site"));
             return body.patch(site, op, out);
         }
 

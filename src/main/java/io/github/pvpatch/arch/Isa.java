@@ -1,4 +1,4 @@
-package io.github.pvpatch;
+package io.github.pvpatch.arch;
 
 /**
  * The instruction set a patch site is written in: 32-bit x86 (i386) or x86-64.

@@ -1,0 +1,445 @@
+package io.github.pvpatch;
+
+import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.arch.SiteKind;
+import io.github.pvpatch.internal.Bytes;
+import io.github.pvpatch.x86.Encodings;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * The one planner behind {@link PatchPlan} and {@link PatchPass}: one loop, one set of batch
+ * rules (inside the buffer, no overlap), one set of site rules (long enough for the indirect call,
+ * op present, the check before and after, the patcher's own rules), and a template cache.
+ *
+ * <p>The cache holds no rules of its own. With the {@linkplain Patcher#standard() standard
+ * patcher} and no check, the bytes of a site are a function of its shape (ISA, length, type,
+ * kind, clobbers, call offset, stack arguments) and its op, except for at most one {@code rel32}
+ * branch aimed at a fixed target. So the first site of a shape is planned by the patcher, and
+ * when the writer saw it read neither the site's original bytes nor its address, relocate no
+ * native field, and write at most one branch, its bytes become the shape's template. Later sites
+ * of the shape get the template, with the branch re-aimed from their address (a target out of
+ * reach from there falls back to the patcher, which refuses it). Refusals are never cached.
+ *
+ * <p>An engine keeps its working state between batches; one engine per thread.
+ */
+final class PatchEngine {
+    /** The rows of a batch: {@link PatchSite} objects, or a {@link SiteTable}'s columns. */
+    interface Rows {
+        int size();
+
+        Isa isa(int i);
+
+        long address(int i);
+
+        int length(int i);
+
+        int type(int i);
+
+        SiteKind kind(int i);
+
+        int clobberBits(int i);
+
+        /** -1 when not recorded. */
+        int callOffset(int i);
+
+        int stackArguments(int i);
+
+        /** {@return the row as a site object, made if need be} */
+        PatchSite site(int i);
+
+        /** {@return the row's site object when the rows are objects, else null (made on demand)} */
+        PatchSite siteOrNull(int i);
+
+        /** {@return the row at position {@code k} in address order} */
+        int rowByAddress(int k);
+    }
+
+    /** Rows over site objects, in the order given. */
+    static Rows of(PatchSite[] sites) {
+        return new ArrayRows(sites);
+    }
+
+    /** Rows over a table's columns. */
+    static Rows of(SiteTable table) {
+        return new TableRows(table);
+    }
+
+    /** Where a lenient batch's refusals go. */
+    interface Problems {
+        void add(int row, PatchBug bug);
+    }
+
+    private final PatchOptions options;
+    private final SiteWriter writer = new SiteWriter();
+    private final Templates templates = new Templates();
+
+    PatchEngine(PatchOptions options) {
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    PatchOptions options() {
+        return options;
+    }
+
+    /**
+     * Checks, in address order, that every row lies inside {@code code} and shares no byte with
+     * another: the batch rules, which no mode tolerates.
+     */
+    static void checkBatch(CodeBuffer code, Rows rows) {
+        long prevEnd = 0;
+        int prev = -1;
+        for (int k = 0; k < rows.size(); k++) {
+            int i = rows.rowByAddress(k);
+            long address = rows.address(i);
+            int len = rows.length(i);
+            if (!code.contains(address, len)) {
+                throw PatchBug.of(Violation.SITE_OUTSIDE_BUFFER, rows.site(i), len, code.bytesFrom(address),
+                        "the site is not inside " + code);
+            }
+            if (prev >= 0 && Long.compareUnsigned(prevEnd, address) > 0) {
+                throw PatchBug.of(Violation.SITES_OVERLAP, rows.site(i), prevEnd, address,
+                        "the site shares bytes with " + rows.site(prev));
+            }
+            prev = i;
+            prevEnd = address + len;
+        }
+    }
+
+    /**
+     * Plans every row, in row order, each at the next {@code length} bytes of {@code original} and
+     * {@code patched}. When {@code code} is given, each row's current bytes are read from it first
+     * (the batch rules must have been checked); otherwise {@code original} already holds them.
+     *
+     * @return how many rows were patched
+     * @throws PatchBug for the first row that breaks a rule (in lenient mode, a batch-level one)
+     */
+    int plan(Rows rows, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched, byte[] strategies,
+            Problems problems) {
+        boolean lenient = options.mode() == PatchOptions.Mode.LENIENT;
+        Patcher patcher = options.patcher();
+        boolean standard = Strategies.isStandard(patcher);
+        SiteCheck check = options.checkOrNull();
+        boolean cached = standard && check == null;
+        int n = rows.size();
+        int count = 0;
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            int len = rows.length(i);
+            if (code != null) {
+                code.readUnchecked(rows.address(i), original, at, len);
+            }
+            Strategy s;
+            try {
+                s = planRow(rows, i, ops, patcher, standard, check, cached, original, patched, at, len);
+                count++;
+            } catch (PatchBug bug) {
+                if (!lenient || !bug.violation().isPerSite()) {
+                    throw bug;
+                }
+                problems.add(i, bug);
+                s = Strategy.LEFT_UNPATCHED;
+                System.arraycopy(original, at, patched, at, len);
+            }
+            strategies[i] = (byte) s.ordinal();
+            at += len;
+        }
+        return count;
+    }
+
+    private Strategy planRow(Rows rows, int i, OpsTable ops, Patcher patcher, boolean standard, SiteCheck check,
+            boolean cached, byte[] original, byte[] patched, int at, int len) {
+        if (len < Encodings.MIN_INDIRECT_LENGTH) {
+            throw PatchBug.of(Violation.SITE_TOO_SHORT, rows.site(i), Encodings.MIN_INDIRECT_LENGTH, len,
+                    "the site is shorter than the indirect call it must have held");
+        }
+        int type = rows.type(i);
+        Op op = ops.lookup(type);
+        if (op == null) {
+            throw PatchBug.of(Violation.OP_MISSING, rows.site(i), type, -1,
+                    "the ops table has no op for type=" + type);
+        }
+        long key = 0;
+        if (cached) {
+            key = Templates.key(rows, i, len);
+            Strategy s = templates.stamp(key, op, rows.isa(i), rows.address(i), patched, at);
+            if (s != null) {
+                return s;
+            }
+        }
+        Isa isa = rows.isa(i);
+        writer.reset(isa, rows.address(i), len, type, rows.kind(i), rows.clobberBits(i), rows.callOffset(i),
+                rows.stackArguments(i), original, at, patched, at, options.nops());
+        writer.useSite(rows.siteOrNull(i));
+        if (check != null) {
+            check.checkOriginal(writer.site(), op, Arrays.copyOfRange(original, at, at + len));
+        }
+        Strategy s = standard ? Strategies.standard(op, writer) : patcher.patch(writer.site(), op, writer);
+        if (s == null) {
+            throw new IllegalStateException(patcher + " returned no strategy for " + writer.site());
+        }
+        writer.finish();
+        if (check != null) {
+            check.checkPatched(writer.site(), op, s, Arrays.copyOfRange(original, at, at + len),
+                    Arrays.copyOfRange(patched, at, at + len));
+        }
+        if (cached && writer.isTemplate()) {
+            templates.put(key, op, s, patched, at, len, writer.branchAt(), writer.branchTarget());
+        }
+        return s;
+    }
+
+    /** Site bytes by shape, learnt from the patcher; see the class comment. */
+    static final class Templates {
+        private static final Strategy[] STRATEGIES = Strategy.values();
+        private long[] keys = new long[64];
+        private Entry[] entries = new Entry[64];
+        private int count;
+
+        private static final class Entry {
+            Op op;
+            byte[] bytes;
+            int branchAt;
+            long target;
+            Strategy strategy;
+        }
+
+        /** Every field of a row but its address, packed; never 0 (the length is at least 1). */
+        static long key(Rows rows, int i, int len) {
+            return (long) rows.type(i)
+                    | (long) len << 16
+                    | (long) (rows.kind(i) == SiteKind.JUMP ? 1 : 0) << 24
+                    | (long) (rows.isa(i) == Isa.X86_32 ? 1 : 0) << 25
+                    | (long) (rows.callOffset(i) + 1) << 26
+                    | (long) rows.stackArguments(i) << 34
+                    | (long) rows.clobberBits(i) << 42;
+        }
+
+        private int slot(long key) {
+            int mask = keys.length - 1;
+            int h = (int) (key ^ key >>> 29 ^ key >>> 47) * 0x9E3779B9;
+            int s = h >>> 7 & mask;
+            while (keys[s] != 0 && keys[s] != key) {
+                s = s + 1 & mask;
+            }
+            return s;
+        }
+
+        /** {@return the strategy after writing the template of {@code key}, or null when there is none to use} */
+        Strategy stamp(long key, Op op, Isa isa, long address, byte[] out, int at) {
+            Entry e = entries[slot(key)];
+            if (e == null || e.op != op) {
+                return null;
+            }
+            byte[] t = e.bytes;
+            if (e.branchAt >= 0) {
+                long from = address + e.branchAt;
+                if (!Encodings.reachesRel32(isa, from, e.target)) {
+                    return null;
+                }
+                Bytes.copy(t, 0, out, at, t.length);
+                Bytes.putInt(out, at + e.branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
+            } else {
+                Bytes.copy(t, 0, out, at, t.length);
+            }
+            return e.strategy;
+        }
+
+        void put(long key, Op op, Strategy strategy, byte[] bytes, int at, int len, int branchAt, long target) {
+            if (2 * (count + 1) > keys.length) {
+                rehash();
+            }
+            int s = slot(key);
+            Entry e = entries[s];
+            if (e == null) {
+                e = new Entry();
+                entries[s] = e;
+                keys[s] = key;
+                count++;
+            }
+            e.op = op;
+            e.bytes = Arrays.copyOfRange(bytes, at, at + len);
+            e.branchAt = branchAt;
+            e.target = target;
+            e.strategy = STRATEGIES[strategy.ordinal()];
+        }
+
+        private void rehash() {
+            long[] oldKeys = keys;
+            Entry[] oldEntries = entries;
+            keys = new long[2 * oldKeys.length];
+            entries = new Entry[2 * oldKeys.length];
+            for (int k = 0; k < oldKeys.length; k++) {
+                if (oldKeys[k] != 0) {
+                    int s = slot(oldKeys[k]);
+                    keys[s] = oldKeys[k];
+                    entries[s] = oldEntries[k];
+                }
+            }
+        }
+    }
+
+    /** Rows over site objects. */
+    private static final class ArrayRows implements Rows {
+        private final PatchSite[] sites;
+        private int[] order;
+        private boolean ordered;
+
+        ArrayRows(PatchSite[] sites) {
+            this.sites = sites;
+        }
+
+        @Override
+        public int size() {
+            return sites.length;
+        }
+
+        @Override
+        public Isa isa(int i) {
+            return sites[i].isa();
+        }
+
+        @Override
+        public long address(int i) {
+            return sites[i].address();
+        }
+
+        @Override
+        public int length(int i) {
+            return sites[i].length();
+        }
+
+        @Override
+        public int type(int i) {
+            return sites[i].type();
+        }
+
+        @Override
+        public SiteKind kind(int i) {
+            return sites[i].kind();
+        }
+
+        @Override
+        public int clobberBits(int i) {
+            return sites[i].clobbers().bits();
+        }
+
+        @Override
+        public int callOffset(int i) {
+            return sites[i].callOffsetOrMinusOne();
+        }
+
+        @Override
+        public int stackArguments(int i) {
+            return sites[i].stackArguments();
+        }
+
+        @Override
+        public PatchSite site(int i) {
+            return sites[i];
+        }
+
+        @Override
+        public PatchSite siteOrNull(int i) {
+            return sites[i];
+        }
+
+        @Override
+        public int rowByAddress(int k) {
+            if (!ordered) {
+                ordered = true;
+                for (int i = 1; i < sites.length && order == null; i++) {
+                    if (Long.compareUnsigned(sites[i - 1].address(), sites[i].address()) > 0) {
+                        Integer[] boxed = new Integer[sites.length];
+                        Arrays.setAll(boxed, x -> x);
+                        Arrays.sort(boxed, (a, b) -> Long.compareUnsigned(sites[a].address(), sites[b].address()));
+                        order = new int[sites.length];
+                        Arrays.setAll(order, x -> boxed[x]);
+                    }
+                }
+            }
+            return order == null ? k : order[k];
+        }
+    }
+
+    /** Rows over a table's columns: no object per row unless one is asked for. */
+    private static final class TableRows implements Rows {
+        private final SiteTable table;
+        private final Isa isa;
+        private final long[] address;
+        private final byte[] length;
+        private final short[] type;
+        private final short[] clobbers;
+        private final byte[] flags;
+
+        TableRows(SiteTable table) {
+            this.table = table;
+            this.isa = table.isa();
+            this.address = table.addressArray();
+            this.length = table.lengthArray();
+            this.type = table.typeArray();
+            this.clobbers = table.clobberArray();
+            this.flags = table.flagArray();
+        }
+
+        @Override
+        public int size() {
+            return table.size();
+        }
+
+        @Override
+        public Isa isa(int i) {
+            return isa;
+        }
+
+        @Override
+        public long address(int i) {
+            return address[i];
+        }
+
+        @Override
+        public int length(int i) {
+            return length[i] & 0xFF;
+        }
+
+        @Override
+        public int type(int i) {
+            return type[i] & 0xFFFF;
+        }
+
+        @Override
+        public SiteKind kind(int i) {
+            return SiteTable.isJump(flags[i]) ? SiteKind.JUMP : SiteKind.CALL;
+        }
+
+        @Override
+        public int clobberBits(int i) {
+            return clobbers[i] & 0xFFFF;
+        }
+
+        @Override
+        public int callOffset(int i) {
+            return table.callOffset(i);
+        }
+
+        @Override
+        public int stackArguments(int i) {
+            return table.stackArguments(i);
+        }
+
+        @Override
+        public PatchSite site(int i) {
+            return table.site(i);
+        }
+
+        @Override
+        public PatchSite siteOrNull(int i) {
+            return null;
+        }
+
+        @Override
+        public int rowByAddress(int k) {
+            return table.rowByAddress(k);
+        }
+    }
+}
