@@ -5,11 +5,12 @@ import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Strategy;
+import io.github.pvpatch.linux.CpuFeatures;
 import io.github.pvpatch.linux.ElfFile;
 import io.github.pvpatch.linux.ImageFormatException;
 import io.github.pvpatch.linux.KernelImage;
 import io.github.pvpatch.linux.ParaLayout;
-import io.github.pvpatch.linux.ParaSite;
+import io.github.pvpatch.linux.ParavirtSite;
 import io.github.pvpatch.linux.Prelink;
 import io.github.pvpatch.linux.SlotTarget;
 import io.github.pvpatch.zydis.MachineMode;
@@ -47,10 +48,18 @@ import java.util.TreeMap;
 public final class Main {
     private static final String USAGE = String.join("\n",
             "usage: pvpatch demo",
-            "       pvpatch sites <image> [--layout ABSOLUTE_32|ABSOLUTE_64|RELATIVE_6]",
-            "       pvpatch prelink <image> -o <out> [--verify] [--lenient] [--layout L]",
+            "       pvpatch sites <image> [--layout ABSOLUTE_32|ABSOLUTE_64|RELATIVE_6] [--cpu-features LIST]"
+                    + " [--pv-ops ADDR]",
+            "       pvpatch prelink <image> -o <out> [--verify] [--lenient] [--layout L] [--cpu-features LIST]"
+                    + " [--pv-ops ADDR]",
             "       pvpatch diff <before> <after>",
-            "images: vmlinux or module ELF files, or vmlinuz (bzImage; gzip, LZ4 or XZ payloads)");
+            "images: vmlinux or module ELF files, or vmlinuz (bzImage; gzip, LZ4, XZ or zstd payloads)",
+            "--cpu-features LIST  the CPU feature bits of the machine the kernel will boot on, comma-separated",
+            "                     names (XENPV, PVUNLOCK, VCPUPREEMPT) or numbers word*32+bit; they decide which",
+            "                     native replacement the kernel puts at each paravirt site. Default: none (bare",
+            "                     metal or an emulator); a KVM guest with PV spinlocks: PVUNLOCK,VCPUPREEMPT",
+            "--pv-ops ADDR        the address of pv_ops (hex), when neither the symbol table, the export table",
+            "                     nor the sites' calls give it");
     /** Above this many sites, stages are announced on standard error. */
     private static final int PROGRESS_SITES = 1000;
 
@@ -85,10 +94,11 @@ public final class Main {
                     demo();
                     return 0;
                 case "sites":
-                    sites(a.path(0), a.layout());
+                    sites(a.path(0), a.readOptions(), a.features());
                     return 0;
                 case "prelink":
-                    prelink(a.path(0), a.output(), a.flag("--verify"), a.flag("--lenient"), a.layout());
+                    prelink(a.path(0), a.output(), a.flag("--verify"), a.flag("--lenient"), a.readOptions(),
+                            a.features());
                     return 0;
                 case "diff":
                     diff(a.path(0), a.path(1));
@@ -140,57 +150,85 @@ public final class Main {
         }
     }
 
-    private void sites(Path file, Optional<ParaLayout> layout) throws IOException {
-        KernelImage k = read(file, layout);
+    private void sites(Path file, KernelImage.ReadOptions options, CpuFeatures features) throws IOException {
+        KernelImage k = read(file, options);
         ElfFile elf = k.elf();
-        out.printf("%s: %s %s, %s records, %d sites; pv_ops %s%n", file.getFileName(), k.isa().displayName(),
-                elf.isRelocatable() ? "module" : k.wasUnpacked() ? "vmlinuz" : "vmlinux",
-                k.paraInstructions().layout(), k.sites().size(),
+        List<ParavirtSite> all = k.paravirtSites(features);
+        out.printf("%s: %s %s, %s, %d sites; pv_ops %s; cpu features %s%n", file.getFileName(), k.isa().displayName(),
+                elf.isRelocatable() ? "module" : k.wasUnpacked() ? "vmlinuz" : "vmlinux", k.tables(), all.size(),
                 k.pvOps().isPresent() ? String.format("0x%x (%s)", k.pvOps().getAsLong(), k.pvOpsSource())
-                        : "external (" + k.pvOpsSource() + ")");
+                        : "external (" + k.pvOpsSource() + ")", features);
         Map<Integer, SlotTarget> slots = new TreeMap<>();
-        k.slots().forEach(s -> slots.put(s.type(), s));
-        out.printf("%-18s %-12s %4s %3s %-24s %-6s %s%n", "address", "section", "type", "len", "clobbers", "call",
-                elf.isRelocatable() ? "slot (relocation)" : "slot holds");
-        List<ParaSite> records = k.paraInstructions().sites();
-        for (int i = 0; i < k.sites().size(); i++) {
-            PatchSite s = k.sites().get(i);
+        boolean classify = !elf.isRelocatable() && all.stream().anyMatch(s -> s.outcome() == ParavirtSite.Outcome.SLOT);
+        if (classify) {
+            k.slots().forEach(s -> slots.put(s.type(), s));
+        }
+        out.printf("%-18s %-12s %-5s %4s %3s %-24s %-6s %-16s %s%n", "address", "section", "table", "slot", "len",
+                "clobbers", "call", "outcome", "candidates (* = chosen) / slot holds");
+        java.util.Map<ParavirtSite.Source, Integer> bySource = new java.util.EnumMap<>(ParavirtSite.Source.class);
+        java.util.Map<ParavirtSite.Outcome, Integer> byOutcome = new java.util.EnumMap<>(ParavirtSite.Outcome.class);
+        for (int i = 0; i < all.size(); i++) {
+            ParavirtSite p = all.get(i);
+            bySource.merge(p.source(), 1, Integer::sum);
+            byOutcome.merge(p.outcome(), 1, Integer::sum);
+            PatchSite s = i < k.sites().size() ? k.sites().get(i) : null;
+            List<String> cands = new ArrayList<>();
+            for (io.github.pvpatch.linux.AltEntry c : p.candidates()) {
+                byte[] repl = elf.read(c.replacementAddress(), c.replacementLength());
+                cands.add((p.chosen().isPresent() && p.chosen().get().equals(c) ? "*" : "") + c.condition() + " ["
+                        + hex(repl) + "]");
+            }
             String slot;
             if (elf.isRelocatable()) {
-                slot = records.get(i).relocatedSlot().isPresent() ? "pv_ops[" + records.get(i).relocatedSlot().getAsInt()
-                        + "]" : "(no pv_ops relocation)";
-            } else {
-                SlotTarget t = slots.get(s.type());
+                slot = s != null && k.records().get(i).relocatedSlot().isPresent() ? "pv_ops["
+                        + k.records().get(i).relocatedSlot().getAsInt() + "] (relocation)" : "(no pv_ops relocation)";
+            } else if (p.outcome() == ParavirtSite.Outcome.SLOT) {
+                SlotTarget t = slots.get(p.slot().getAsInt());
                 slot = t == null ? "(empty slot)" : t.kind().name().toLowerCase(Locale.ROOT) + ": " + t.description();
+            } else {
+                slot = "";
             }
-            out.printf("0x%-16x %-12s %4d %3d %-24s %-6s %s%n", s.address(), k.sectionOf(i).name(), s.type(),
-                    s.length(), s.clobbers().toString(k.isa()), s.callOffset().isPresent()
-                            ? "+" + s.callOffset().getAsInt() : "none", slot);
+            String detail = String.join(", ", cands) + (slot.isEmpty() || cands.isEmpty() ? "" : "; ") + slot;
+            out.printf("0x%-16x %-12s %-5s %4s %3d %-24s %-6s %-16s %s%n", p.address(), p.section(),
+                    p.source() == ParavirtSite.Source.PARAINSTRUCTIONS ? "para" : "alt",
+                    p.slot().isPresent() ? Integer.toString(p.slot().getAsInt()) : "?", p.length(),
+                    s == null ? "-" : s.clobbers().toString(k.isa()),
+                    s == null || s.callOffset().isEmpty() ? "none" : "+" + s.callOffset().getAsInt(),
+                    p.outcome().name().toLowerCase(Locale.ROOT), detail.isEmpty() ? "-" : detail);
         }
+        out.printf("sites by table: %s%nsites by outcome on %s: %s%n", bySource, features, byOutcome);
     }
 
-    private void prelink(Path file, Path output, boolean verify, boolean lenient, Optional<ParaLayout> layout)
-            throws IOException {
+    private void prelink(Path file, Path output, boolean verify, boolean lenient, KernelImage.ReadOptions readOptions,
+            CpuFeatures features) throws IOException {
         long t0 = System.nanoTime();
-        KernelImage k = read(file, layout);
+        KernelImage k = read(file, readOptions);
         if (k.sites().size() > PROGRESS_SITES) {
             err.printf("pvpatch: prelinking %d sites in %d sections%s…%n", k.sites().size(), k.sitesBySection().size(),
                     verify ? ", verifying each with Zydis" : "");
         }
         Prelink.Options options = Prelink.Options.defaults().withVerify(verify)
-                .withMode(lenient ? PatchOptions.Mode.LENIENT : PatchOptions.Mode.STRICT);
+                .withMode(lenient ? PatchOptions.Mode.LENIENT : PatchOptions.Mode.STRICT).withFeatures(features);
         Prelink.Result r = k.prelink(options);
         Files.write(output, r.image());
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        out.printf("%s: %s, %s records, %d sites, pv_ops at 0x%x (%s)%n", file.getFileName(), k.isa().displayName(),
-                k.paraInstructions().layout(), k.sites().size(), k.pvOps().getAsLong(), k.pvOpsSource());
+        out.printf("%s: %s, %s, %d sites, pv_ops at 0x%x (%s)%n", file.getFileName(), k.isa().displayName(),
+                k.tables(), k.sites().size(), k.pvOps().getAsLong(), k.pvOpsSource());
+        out.printf("sites by outcome on cpu features %s: %s%n", features, r.outcomes());
         printSlots(k);
         out.println("sites per strategy, per section:");
         for (Map.Entry<String, PatchPlan> e : r.plans().entrySet()) {
             out.printf("  %-14s %5d  %s%n", e.getKey(), e.getValue().size(), e.getValue().countByStrategy());
         }
+        if (!r.replacementPlans().isEmpty()) {
+            out.printf("  %-14s %5d  %s%n", "replacements", r.replacementPlans().stream().mapToInt(PatchPlan::size).sum(),
+                    "the native replacement .altinstructions attaches, as the kernel applies it");
+        }
         out.printf("  %-14s %5d  %s%n", "total", r.sites(), r.countByStrategy());
-        for (PatchPlan p : r.plans().values()) {
+        out.printf("bytes changed outside the sites: %d%s%n", r.edits().size(), r.edits().isEmpty() ? ""
+                : " (one bit per prelinked direct-call entry of .altinstructions, so the boot leaves the site alone;"
+                        + " `pvpatch diff` lists them)");
+        for (PatchPlan p : r.allPlans()) {
             for (PatchBug bug : p.problems()) {
                 out.println("  left unpatched: " + bug.getMessage());
             }
@@ -202,27 +240,76 @@ public final class Main {
     }
 
     private void diff(Path before, Path after) throws IOException {
-        KernelImage k = read(before, Optional.empty());
-        ElfFile other = ElfFile.parse(unpack(Files.readAllBytes(after)));
-        if (other.isa() != k.isa()) {
-            throw new ImageFormatException(after.getFileName() + " is " + other.isa().displayName() + ", "
-                    + before.getFileName() + " is " + k.isa().displayName());
+        KernelImage a = readNamed(before);
+        KernelImage b = readNamed(after);
+        if (a.isa() != b.isa()) {
+            throw new ImageFormatException(after.getFileName() + " is " + b.isa().displayName() + ", "
+                    + before.getFileName() + " is " + a.isa().displayName());
         }
-        ZydisDecoder d = decoder(k);
+        // Either may be pvpatch's output: take the sites from both, by address.
+        Map<Long, ParavirtSite> sites = new TreeMap<>(Long::compareUnsigned);
+        for (KernelImage k : List.of(b, a)) {
+            for (ParavirtSite p : k.paravirtSites(CpuFeatures.defaults())) {
+                sites.merge(p.address(), p, (x, y) -> y.slot().isPresent() ? y : x);
+            }
+        }
+        ZydisDecoder d = decoder(a);
         int changed = 0;
-        for (int i = 0; i < k.sites().size(); i++) {
-            PatchSite s = k.sites().get(i);
-            byte[] a = k.elf().read(s.address(), s.length());
-            byte[] b = other.read(s.address(), s.length());
-            if (java.util.Arrays.equals(a, b)) {
+        for (ParavirtSite s : sites.values()) {
+            byte[] x = a.elf().read(s.address(), s.length());
+            byte[] y = b.elf().read(s.address(), s.length());
+            if (java.util.Arrays.equals(x, y)) {
                 continue;
             }
             changed++;
-            out.printf("site 0x%x %s type %d len %d%n", s.address(), k.sectionOf(i).name(), s.type(), s.length());
-            bytesLine("  - ", a, disassemble(d, a, s.address()));
-            bytesLine("  + ", b, disassemble(d, b, s.address()));
+            out.printf("site 0x%x %s slot %s len %d%n", s.address(), s.section(),
+                    s.slot().isPresent() ? Integer.toString(s.slot().getAsInt()) : "?", s.length());
+            bytesLine("  - ", x, disassemble(d, x, s.address()));
+            bytesLine("  + ", y, disassemble(d, y, s.address()));
         }
-        out.printf("%d of %d sites differ%n", changed, k.sites().size());
+        out.printf("%d of %d sites differ%n", changed, sites.size());
+        // Bytes outside every site: a prelink of a 6.8+ image changes one per direct-call entry.
+        byte[] x = a.elfBytesCopy();
+        byte[] y = b.elfBytesCopy();
+        boolean[] inSite = new boolean[Math.max(x.length, y.length)];
+        for (ParavirtSite s : sites.values()) {
+            a.elf().sectionAt(s.address(), s.length()).ifPresent(sec -> {
+                int from = (int) (sec.offset() + s.address() - sec.address());
+                java.util.Arrays.fill(inSite, from, Math.min(inSite.length, from + s.length()), true);
+            });
+        }
+        int outside = 0;
+        java.util.Optional<io.github.pvpatch.linux.AltInstructions> alt = a.altInstructions();
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            if (x[i] == y[i] || inSite[i]) {
+                continue;
+            }
+            outside++;
+            String where = "";
+            for (ElfFile.Section sec : a.elf().sections()) {
+                if (sec.hasBytes() && i >= sec.offset() && i < sec.offset() + sec.size()) {
+                    where = sec.name() + "+0x" + Long.toHexString(i - sec.offset());
+                    if (alt.isPresent() && sec.index() == alt.get().section().index()) {
+                        where += " (entry " + (i - sec.offset()) / alt.get().layout().entrySize() + ")";
+                    }
+                    break;
+                }
+            }
+            out.printf("byte at file offset 0x%x %s: %02x -> %02x%n", i, where, x[i] & 0xFF, y[i] & 0xFF);
+        }
+        if (x.length != y.length) {
+            out.printf("sizes differ: %d and %d bytes%n", x.length, y.length);
+        }
+        out.printf("%d bytes differ outside the sites%n", outside);
+    }
+
+    /** Reads an image, naming the file in any error. */
+    private KernelImage readNamed(Path file) throws IOException {
+        try {
+            return read(file, KernelImage.ReadOptions.defaults());
+        } catch (ImageFormatException e) {
+            throw new ImageFormatException(file + ": " + e.getMessage(), e);
+        }
     }
 
     private void printSlots(KernelImage k) {
@@ -250,7 +337,7 @@ public final class Main {
         ZydisDecoder d = decoder(k);
         Map<Integer, SlotTarget> slots = new TreeMap<>();
         k.slots().forEach(s -> slots.put(s.type(), s));
-        for (PatchPlan plan : r.plans().values()) {
+        for (PatchPlan plan : r.allPlans()) {
             for (int i = 0; i < plan.size(); i++) {
                 PatchSite s = plan.sites().get(i);
                 Strategy st = plan.strategy(i);
@@ -296,17 +383,12 @@ public final class Main {
         return HexFormat.ofDelimiter(" ").formatHex(b);
     }
 
-    private KernelImage read(Path file, Optional<ParaLayout> layout) throws IOException {
+    private KernelImage read(Path file, KernelImage.ReadOptions layout) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         if (bytes.length > 4 << 20) {
             err.printf("pvpatch: reading %s (%d MB)…%n", file.getFileName(), bytes.length >> 20);
         }
         return KernelImage.read(bytes, layout);
-    }
-
-    private static byte[] unpack(byte[] bytes) {
-        return io.github.pvpatch.linux.KernelPayload.isBzImage(bytes) ? io.github.pvpatch.linux.KernelPayload.extract(bytes)
-                : bytes;
     }
 
     /** A usage error: exit status 2 with the usage text. */
@@ -325,17 +407,24 @@ public final class Main {
         private final List<String> flags = new ArrayList<>();
         private String output;
         private String layout;
+        private String cpuFeatures;
+        private String pvOps;
 
         Args(String[] args) {
             command = args[0];
             for (int i = 1; i < args.length; i++) {
                 String a = args[i];
-                if (a.equals("-o") || a.equals("--output") || a.equals("--layout")) {
+                if (a.equals("-o") || a.equals("--output") || a.equals("--layout") || a.equals("--cpu-features")
+                        || a.equals("--pv-ops")) {
                     if (i + 1 >= args.length) {
                         throw new Usage(a + " needs a value");
                     }
                     if (a.equals("--layout")) {
                         layout = args[++i];
+                    } else if (a.equals("--cpu-features")) {
+                        cpuFeatures = args[++i];
+                    } else if (a.equals("--pv-ops")) {
+                        pvOps = args[++i];
                     } else {
                         output = args[++i];
                     }
@@ -371,6 +460,26 @@ public final class Main {
                 throw new Usage("prelink needs -o <out>");
             }
             return Path.of(output);
+        }
+
+        CpuFeatures features() {
+            try {
+                return cpuFeatures == null ? CpuFeatures.defaults() : CpuFeatures.parse(cpuFeatures);
+            } catch (IllegalArgumentException e) {
+                throw new Usage(e.getMessage());
+            }
+        }
+
+        KernelImage.ReadOptions readOptions() {
+            KernelImage.ReadOptions o = new KernelImage.ReadOptions(layout(), java.util.OptionalLong.empty());
+            if (pvOps != null) {
+                try {
+                    o = o.withPvOps(Long.parseUnsignedLong(pvOps.replaceFirst("^0[xX]", ""), 16));
+                } catch (NumberFormatException e) {
+                    throw new Usage("--pv-ops '" + pvOps + "' is not a hex address");
+                }
+            }
+            return o;
         }
 
         Optional<ParaLayout> layout() {

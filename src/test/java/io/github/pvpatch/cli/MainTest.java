@@ -48,9 +48,13 @@ class MainTest {
     void sitesListsEveryRecordOfImagesAndModules() {
         Run image = run("sites", IMAGES.resolve("pvsample-x86_64-stripped").toString());
         assertEquals(0, image.status(), image.err());
-        assertTrue(image.out().contains("x86-64 vmlinux, ABSOLUTE_64 records, 9 sites; pv_ops 0x"), image.out());
+        assertTrue(image.out().contains("x86-64 vmlinux, .parainstructions ABSOLUTE_64, 9 sites; pv_ops 0x"),
+                image.out());
         assertTrue(image.out().contains("from the sites' calls (9 of 9 agree)"), image.out());
-        assertEquals(9 + 2, image.out().lines().count());
+        // A header, a column header, the 9 sites, and the counts by table and by outcome.
+        assertEquals(2 + 9 + 2, image.out().lines().count());
+        assertTrue(image.out().contains("sites by table: {PARAINSTRUCTIONS=9}"), image.out());
+        assertTrue(image.out().contains("sites by outcome on {ALWAYS}: {SLOT=9}"), image.out());
         Run module = run("sites", IMAGES.resolve("pvsample-i386-module.o").toString());
         assertEquals(0, module.status(), module.err());
         assertTrue(module.out().contains("x86-32 module"), module.out());
@@ -72,10 +76,23 @@ class MainTest {
         assertEquals(before.length, after.length);
         Run d = run("diff", in.toString(), out.toString());
         assertEquals(0, d.status(), d.err());
-        assertTrue(d.out().endsWith("9 of 9 sites differ\n"), d.out());
+        assertTrue(d.out().contains("9 of 9 sites differ\n"), d.out());
+        assertTrue(d.out().endsWith("0 bytes differ outside the sites\n"), d.out());
         assertTrue(d.out().contains("+ fb 0f 1f 84 00 00 00 00 00 90     sti; nop"), d.out());
         Run same = run("diff", in.toString(), in.toString());
-        assertTrue(same.out().endsWith("0 of 9 sites differ\n"), same.out());
+        assertTrue(same.out().contains("0 of 9 sites differ\n"), same.out());
+        // pvpatch's own output is first-class input: diff in the other order, sites, prelink again.
+        Run reversed = run("diff", out.toString(), in.toString());
+        assertEquals(0, reversed.status(), reversed.err());
+        assertTrue(reversed.out().contains("9 of 9 sites differ\n"), reversed.out());
+        assertTrue(reversed.out().contains("- fb 0f 1f 84 00 00 00 00 00 90     sti; nop"), reversed.out());
+        Run listed = run("sites", out.toString());
+        assertEquals(0, listed.status(), listed.err());
+        assertTrue(listed.out().contains("{PRELINKED=9}"), listed.out());
+        Path twice = dir.resolve("twice");
+        Run again = run("prelink", out.toString(), "-o", twice.toString());
+        assertEquals(0, again.status(), again.err());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(after, Files.readAllBytes(twice));
     }
 
     @Test
