@@ -6,6 +6,7 @@ package io.github.pvpatch.linux;
  *
  * @param index the entry's index in the table
  * @param entryOffset the entry's offset in the file (where a prelink edits it)
+ * @param entryAddress the entry's run-time address (in a module, its offset in the table)
  * @param section the index of the section holding the site
  * @param offset the site's offset in that section
  * @param address the site's run-time address (the section's address plus the offset)
@@ -18,7 +19,7 @@ package io.github.pvpatch.linux;
  * @param replacementAddress the replacement's run-time address
  * @param replacementLength the replacement's length ({@code replacementlen})
  */
-public record AltEntry(int index, long entryOffset, int section, long offset, long address, int length, int feature,
+public record AltEntry(int index, long entryOffset, long entryAddress, int section, long offset, long address, int length, int feature,
         boolean not, boolean directCall, int replacementSection, long replacementOffset, long replacementAddress,
         int replacementLength) {
 
@@ -44,6 +45,11 @@ public record AltEntry(int index, long entryOffset, int section, long offset, lo
     public String condition() {
         String f = CpuFeatures.name(feature);
         return (not ? "ALT_NOT(" + f + ")" : f) + (directCall ? " DIRECT_CALL" : "");
+    }
+
+    /** {@return the entry named as error messages name it: {@code .altinstructions entry 12 at 0xffffffff836a7700}} */
+    public String where() {
+        return AltInstructions.SECTION + " entry " + index + " at 0x" + Long.toHexString(entryAddress);
     }
 
     @Override

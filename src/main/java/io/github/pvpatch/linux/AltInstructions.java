@@ -95,6 +95,13 @@ public final class AltInstructions {
             throw new ImageFormatException(SECTION + " of " + section.size() + " bytes parses both as 12-byte and as"
                     + " 14-byte entries; the layout is ambiguous");
         }
+        if (failures.isEmpty()) {
+            long a = section.address();
+            long s = section.size();
+            throw new ImageFormatException(SECTION + " does not parse: " + s + " bytes is not a whole number of 12- or"
+                    + " 14-byte entries; entry " + s / 14 + " at 0x" + Long.toHexString(a + s / 14 * 14) + " (14-byte)"
+                    + " or entry " + s / 12 + " at 0x" + Long.toHexString(a + s / 12 * 12) + " (12-byte) is cut short");
+        }
         if (failures.size() == 1) {
             throw failures.get(0);
         }
@@ -155,8 +162,7 @@ public final class AltInstructions {
             }
             AltEntry first = seen.putIfAbsent(key(e.section(), e.offset()), e);
             if (first != null) {
-                throw new ImageFormatException(SECTION + " entry " + e.index() + " at 0x" + Long.toHexString(
-                        section.address() + (long) e.index() * layout.entrySize()) + " is a second direct-call entry for"
+                throw new ImageFormatException(e.where() + " is a second direct-call entry for"
                         + " the site at 0x" + Long.toHexString(e.address()) + " (entry " + first.index() + " is the first)");
             }
         }
@@ -230,7 +236,7 @@ public final class AltInstructions {
                 throw new ImageFormatException(where + " has a " + replacementLength + "-byte replacement for its "
                         + length + "-byte site at 0x" + Long.toHexString(site.address));
             }
-            out.add(new AltEntry(i, rec, code.index(), siteOffset, code.address() + siteOffset, length, feature, not,
+            out.add(new AltEntry(i, rec, section.address() + field, code.index(), siteOffset, code.address() + siteOffset, length, feature, not,
                     directCall, rs.index(), replOffset, rs.address() + replOffset, replacementLength));
         }
         return out;

@@ -169,7 +169,7 @@ public final class KernelImage {
                 relocated = ParaInstructions.callSlot(elf, ParaInstructions.index(elf, elf.sections().get(e.section())),
                         e.offset(), e.length());
                 if (relocated.isEmpty()) {
-                    throw new ImageFormatException(AltInstructions.SECTION + " entry " + e.index() + ": the direct-call"
+                    throw new ImageFormatException(e.where() + ": the direct-call"
                             + " site at " + elf.sections().get(e.section()).name() + "+0x" + Long.toHexString(e.offset())
                             + " has no relocation naming a pv_ops slot");
                 }
@@ -219,7 +219,7 @@ public final class KernelImage {
         int at = (int) (s.offset() + e.offset());
         IndirectForm f = IndirectForm.find(isa(), SiteKind.CALL, bytes, at, at + e.length());
         if (f == null) {
-            throw new ImageFormatException(AltInstructions.SECTION + " entry " + e.index() + ": the direct-call site at 0x"
+            throw new ImageFormatException(e.where() + ": the direct-call site at 0x"
                     + Long.toHexString(e.address()) + " holds " + java.util.HexFormat.ofDelimiter(" ").formatHex(bytes, at,
                     at + Math.min(e.length(), 8)) + ", not an indirect call (the kernel BUG()s on it at boot)");
         }
@@ -229,7 +229,7 @@ public final class KernelImage {
     private int typeOf(AltEntry e, long slot, int ptr) {
         long off = slot - pvOps;
         if (off < 0 || off % ptr != 0 || off / ptr > PatchSite.MAX_TYPE) {
-            throw new ImageFormatException(AltInstructions.SECTION + " entry " + e.index() + ": the site at 0x"
+            throw new ImageFormatException(e.where() + ": the site at 0x"
                     + Long.toHexString(e.address()) + " calls through 0x" + Long.toHexString(slot)
                     + ", which is no slot of pv_ops at 0x" + Long.toHexString(pvOps));
         }
