@@ -335,4 +335,77 @@ class AltInstructionsTest {
         TestElf.put(out, h + (is64 ? 32 : 20), is64 ? 8 : 4, s.size() - by);
         return out;
     }
+
+    /** A 6.8+ module: two direct-call sites, one with a replacement; relocations name sites, replacements and slots. */
+    static byte[] module() {
+        byte[] text = new byte[0x40];
+        Arrays.fill(text, (byte) 0xCC);
+        byte[] repl = HexFormat.of().parseHex("e800000000" + "e800000000" + "fa");
+        int[][] entries = {{0x10, 0, CpuFeatures.ALWAYS | 2 << 16, 5}, {0x10, 10, CpuFeatures.XENPV | 1 << 16, 1},
+            {0x20, 5, CpuFeatures.ALWAYS | 2 << 16, 5}};
+        byte[] table = new byte[14 * entries.length];
+        java.io.ByteArrayOutputStream rela = new java.io.ByteArrayOutputStream();
+        for (int e = 0; e < entries.length; e++) {
+            TestElf.put(table, 14 * e + 8, 4, entries[e][2]);
+            table[14 * e + 12] = 6;
+            table[14 * e + 13] = (byte) entries[e][3];
+            rela.writeBytes(rela(14 * e, 1, 2, entries[e][0]));          // .text + site
+            rela.writeBytes(rela(14 * e + 4, 2, 2, entries[e][1]));      // .altinstr_replacement + offset
+        }
+        java.io.ByteArrayOutputStream relaText = new java.io.ByteArrayOutputStream();
+        int[][] sites = {{0x10, 3}, {0x20, 9}};
+        for (int[] s : sites) {
+            text[s[0]] = (byte) 0xFF;
+            text[s[0] + 1] = 0x15;
+            relaText.writeBytes(rela(s[0] + 2, 3, 2, 8L * s[1] - 4));   // pv_ops + 8 * slot - 4
+        }
+        byte[] symtab = new byte[24 * 4];
+        symtab[24 + 4] = 3;   // STT_SECTION
+        TestElf.put(symtab, 24 + 6, 2, 1);
+        symtab[48 + 4] = 3;
+        TestElf.put(symtab, 48 + 6, 2, 2);
+        TestElf.put(symtab, 72, 4, 1);   // "pv_ops", global, undefined
+        symtab[72 + 4] = 0x10;
+        byte[] strtab = "\0pv_ops\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        return TestElf.build(true, ElfFile.ET_REL, List.of(
+                TestElf.Sec.progbits(".text", TestElf.EXEC, 0, text),
+                TestElf.Sec.progbits(AltInstructions.REPLACEMENTS, TestElf.EXEC, 0, repl),
+                TestElf.Sec.progbits(AltInstructions.SECTION, TestElf.ALLOC, 0, table),
+                new TestElf.Sec(".rela.altinstructions", ElfFile.SHT_RELA, 0, 0, rela.toByteArray(), 6, 3, 24),
+                new TestElf.Sec(".rela.text", ElfFile.SHT_RELA, 0, 0, relaText.toByteArray(), 6, 1, 24),
+                new TestElf.Sec(".symtab", ElfFile.SHT_SYMTAB, 0, 0, symtab, 7, 3, 24),
+                new TestElf.Sec(".strtab", 3, 0, 0, strtab, 0, 0, 0)));
+    }
+
+    private static byte[] rela(long offset, int symbol, int type, long addend) {
+        byte[] r = new byte[24];
+        TestElf.put(r, 0, 8, offset);
+        TestElf.put(r, 8, 8, (long) symbol << 32 | type);
+        TestElf.put(r, 16, 8, addend);
+        return r;
+    }
+
+    @org.junit.jupiter.api.Test
+    void aModulesDirectCallSitesAndSlotsComeFromItsRelocations() {
+        KernelImage m = KernelImage.read(module());
+        assertTrue(m.elf().isRelocatable());
+        assertEquals(AltLayout.FT_FLAGS_14, m.altInstructions().orElseThrow().layout());
+        List<ParavirtSite> sites = m.paravirtSites(CpuFeatures.defaults());
+        assertEquals(List.of(0x10L, 0x20L), sites.stream().map(ParavirtSite::address).toList());
+        assertEquals(List.of(3, 9), sites.stream().map(p -> p.slot().getAsInt()).toList());
+        assertEquals(java.util.OptionalInt.of(9), m.records().get(1).relocatedSlot());
+        assertEquals("ALT_NOT(XENPV)", sites.get(0).chosen().orElseThrow().condition());
+        assertEquals(AltInstructions.REPLACEMENTS, m.elf().sections().get(sites.get(0).chosen().orElseThrow()
+                .replacementSection()).name());
+        assertEquals(10, sites.get(0).chosen().orElseThrow().replacementOffset());
+        assertEquals(ParavirtSite.Outcome.SLOT, sites.get(1).outcome());
+        assertTrue(assertThrows(ImageFormatException.class, () -> m.prelink(Prelink.Options.defaults())).getMessage()
+                .contains("a module has no pv_ops"));
+        // A relocation at no offset field of a 14-byte entry: the table does not parse.
+        byte[] bad = module();
+        ElfFile elf = ElfFile.parse(bad);
+        ElfFile.Section rela = elf.section(".rela.altinstructions").orElseThrow();
+        TestElf.put(bad, (int) rela.offset() + 24, 8, 6);
+        assertTrue(refused(bad).contains("no offset field"), refused(bad));
+    }
 }
