@@ -140,4 +140,47 @@ class MainTest {
         assertEquals(0, help.status());
         assertTrue(help.out().contains("pvpatch prelink <image> -o <out>"));
     }
+
+    @Test
+    void cpuFeaturesChooseWhatSitesAndPrelinkWrite() throws IOException {
+        Path in = dir.resolve("alt");
+        Files.write(in, io.github.pvpatch.linux.AltImage.sample(false));
+        Run bare = run("sites", in.toString());
+        assertEquals(0, bare.status(), bare.err());
+        assertTrue(bare.out().contains(".altinstructions FT_FLAGS_14, 3 sites"), bare.out());
+        assertTrue(bare.out().contains("*ALT_NOT(XENPV) [fa]"), bare.out());
+        assertTrue(bare.out().contains("*ALT_NOT(PVUNLOCK) [c6 07 00]"), bare.out());
+        assertTrue(bare.out().contains("sites by table: {ALTINSTRUCTIONS=3}"), bare.out());
+        assertTrue(bare.out().contains("sites by outcome on {ALWAYS}: {REPLACEMENT=2, SLOT=1}"), bare.out());
+        Run kvm = run("sites", in.toString(), "--cpu-features", "PVUNLOCK,277");
+        assertEquals(0, kvm.status(), kvm.err());
+        assertTrue(kvm.out().contains(" ALT_NOT(PVUNLOCK) [c6 07 00]"), kvm.out());   // listed, not chosen
+        assertTrue(kvm.out().contains("{REPLACEMENT=1, LEFT_TO_KERNEL=2}"), kvm.out());
+        Path out = dir.resolve("alt.pre");
+        Run p = run("prelink", in.toString(), "-o", out.toString(), "--verify");
+        assertEquals(0, p.status(), p.err());
+        assertTrue(p.out().contains("bytes changed outside the sites: 3"), p.out());
+        Run d = run("diff", out.toString(), in.toString());
+        assertEquals(0, d.status(), d.err());
+        assertTrue(d.out().contains("3 of 3 sites differ"), d.out());
+        assertTrue(d.out().contains(".altinstructions+0x26 (entry 2): 03 -> 02"), d.out());
+        assertTrue(d.out().endsWith("3 bytes differ outside the sites\n"), d.out());
+        Run given = run("sites", in.toString(), "--pv-ops", "0xffffffff82000030");
+        assertTrue(given.out().contains("pv_ops 0xffffffff82000030 (given)"), given.out());
+        assertEquals(2, run("sites", in.toString(), "--cpu-features", "KVM").status());
+        assertEquals(2, run("sites", in.toString(), "--pv-ops", "xyz").status());
+        assertTrue(run("--help").out().contains("--cpu-features LIST"));
+    }
+
+    @Test
+    void aBadAlternativesTableIsRefusedAndNothingIsWritten() throws IOException {
+        Path in = dir.resolve("bad-alt");
+        Files.write(in, io.github.pvpatch.linux.AltImage.sample(true));
+        Path out = dir.resolve("bad-alt.pre");
+        Run r = run("prelink", in.toString(), "-o", out.toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains(".altinstructions entry 1 at 0xffffffff8310000e"), r.err());
+        assertTrue(r.err().contains("outside .altinstr_replacement"), r.err());
+        assertFalse(Files.exists(out));
+    }
 }

@@ -13,7 +13,7 @@ import java.util.List;
  * either ISA. Every site is the indirect call through its slot; the slots hold, in order, a
  * native {@code cli; ret}, a {@code ret}, and two functions that call.
  */
-final class AltImage {
+public final class AltImage {
     static final int SLOT_NATIVE = 0;
     static final int SLOT_NOP = 1;
     static final int SLOT_FUNCTION = 2;
@@ -39,6 +39,26 @@ final class AltImage {
         repl = is64 ? 0xffffffff83000000L : 0xc3000000L;
         alt = is64 ? 0xffffffff83100000L : 0xc3100000L;
         pvOps = data + 0x40;
+    }
+
+    /**
+     * {@return a 6.8+-style x86-64 image: a site replaced by {@code cli} under ALT_NOT(XENPV), a
+     * NOP slot's site, and a spin-unlock site replaced under ALT_NOT(PVUNLOCK)} For tests outside
+     * this package.
+     *
+     * @param corrupt whether the first replacement's offset points outside .altinstr_replacement
+     */
+    public static byte[] sample(boolean corrupt) {
+        AltImage a = new AltImage(Isa.X86_64, true);
+        a.replacement(a.site(SLOT_NATIVE), CpuFeatures.XENPV, true, "fa");
+        a.site(SLOT_NOP);
+        a.replacement(a.site(SLOT_FUNCTION), CpuFeatures.PVUNLOCK, true, "c6 07 00");
+        byte[] file = a.build();
+        if (corrupt) {
+            int at = (int) entryOffset(file, 1) + 4;
+            TestElf.put(file, at, 4, TestElf.get(file, at, 4) + 0x1000);
+        }
+        return file;
     }
 
     /** Adds a site calling through {@code slot}; a 6.8+ image gets its direct-call entry. {@return its index} */
