@@ -65,6 +65,18 @@ public final class AltInstructions {
      *     (see the class description)
      */
     public static Optional<AltInstructions> read(ElfFile elf) {
+        return read(elf, false);
+    }
+
+    /**
+     * {@link #read(ElfFile)}, or, with {@code olderLayoutsAllowed}, empty for a table of a layout
+     * older than both (its size fits neither, or its very first entry names no code in either):
+     * kernels before 5.13, whose entries were 13 bytes or absolute pointers, attach no
+     * alternatives to paravirt sites, so a kernel image with {@code .parainstructions} loses
+     * nothing. A table whose first site resolves and whose replacement or a later entry does not is
+     * still refused.
+     */
+    static Optional<AltInstructions> read(ElfFile elf, boolean olderLayoutsAllowed) {
         Objects.requireNonNull(elf, "elf");
         Optional<ElfFile.Section> found = elf.section(SECTION);
         if (found.isEmpty()) {
@@ -75,15 +87,18 @@ public final class AltInstructions {
             return Optional.of(new AltInstructions(section, AltLayout.FT_FLAGS_14, List.of()));
         }
         List<ImageFormatException> failures = new ArrayList<>();
+        int[] failedAt = {-1, 0};   // the failing entry, and whether its site resolved
+        boolean laterEntryFailed = false;
         List<AltInstructions> fits = new ArrayList<>();
         for (AltLayout l : AltLayout.values()) {
             if (section.size() % l.entrySize() != 0) {
                 continue;
             }
             try {
-                fits.add(new AltInstructions(section, l, decode(elf, section, l)));
+                fits.add(new AltInstructions(section, l, decode(elf, section, l, failedAt)));
             } catch (ImageFormatException e) {
                 failures.add(e);
+                laterEntryFailed |= failedAt[0] > 0 || failedAt[1] == 1;
             }
         }
         if (fits.size() == 1) {
@@ -94,6 +109,9 @@ public final class AltInstructions {
         if (fits.size() > 1) {
             throw new ImageFormatException(SECTION + " of " + section.size() + " bytes parses both as 12-byte and as"
                     + " 14-byte entries; the layout is ambiguous");
+        }
+        if (olderLayoutsAllowed && fits.isEmpty() && !laterEntryFailed) {
+            return Optional.empty();
         }
         if (failures.isEmpty()) {
             long a = section.address();
@@ -168,7 +186,7 @@ public final class AltInstructions {
         }
     }
 
-    private static List<AltEntry> decode(ElfFile elf, ElfFile.Section section, AltLayout layout) {
+    private static List<AltEntry> decode(ElfFile elf, ElfFile.Section section, AltLayout layout, int[] failedAt) {
         int size = layout.entrySize();
         int count = (int) (section.size() / size);
         Optional<ElfFile.Section> replacements = elf.section(REPLACEMENTS);
@@ -185,6 +203,8 @@ public final class AltInstructions {
         }
         List<AltEntry> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
+            failedAt[0] = i;
+            failedAt[1] = 0;
             long field = (long) i * size;
             long rec = section.offset() + field;
             String where = SECTION + " entry " + i + " at 0x" + Long.toHexString(section.address() + field);
@@ -219,6 +239,7 @@ public final class AltInstructions {
                 throw new ImageFormatException(where + " puts its " + length + "-byte site at " + site.describe()
                         + ", outside every code section");
             }
+            failedAt[1] = 1;
             ElfFile.Section rs;
             if (repl.section >= 0) {
                 rs = elf.sections().get(repl.section);

@@ -113,8 +113,9 @@ public final class KernelImage {
         this.bytes = bytes;
         this.unpacked = unpacked;
         this.elf = ElfFile.parse(bytes);
-        this.alt = AltInstructions.read(elf);
         boolean hasPara = elf.section(ParaInstructions.SECTION).isPresent();
+        // Beside .parainstructions, a table of a pre-5.13 layout is not read: no replacements then.
+        this.alt = AltInstructions.read(elf, hasPara);
         List<AltEntry> direct = alt.map(AltInstructions::directCallSites).orElse(List.of());
         if (!hasPara && direct.isEmpty()) {
             throw new ImageFormatException("no paravirt call sites: no " + ParaInstructions.SECTION + " section, and "
@@ -347,6 +348,9 @@ public final class KernelImage {
         List<String> out = new ArrayList<>();
         para.ifPresent(p -> out.add(ParaInstructions.SECTION + " " + p.layout()));
         alt.ifPresent(a -> out.add(AltInstructions.SECTION + " " + a.layout()));
+        if (alt.isEmpty() && elf.section(AltInstructions.SECTION).isPresent()) {
+            out.add(AltInstructions.SECTION + " of an older layout, not read (no replacements at paravirt sites before 5.13)");
+        }
         return String.join(" + ", out);
     }
 

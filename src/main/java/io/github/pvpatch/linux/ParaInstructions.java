@@ -54,7 +54,8 @@ public final class ParaInstructions {
     public static ParaInstructions read(ElfFile elf, Optional<ParaLayout> layout) {
         Objects.requireNonNull(elf, "elf");
         ElfFile.Section section = elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
-                "no " + SECTION + " section: not a paravirtualized kernel image or module"));
+                "no " + SECTION + " section (Linux 6.8 and later record paravirt sites in .altinstructions: see"
+                + " AltInstructions and KernelImage)"));
         if (layout.isPresent()) {
             return new ParaInstructions(layout.get(), decode(elf, section, layout.get()));
         }

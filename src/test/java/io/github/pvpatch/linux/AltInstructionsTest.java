@@ -258,6 +258,16 @@ class AltInstructionsTest {
         String m = refused(file);
         assertTrue(m.contains("entry 1 at 0x" + Long.toHexString(a.alt + a.entrySize())), m);
         assertTrue(m.contains("outside every code section"), m);
+        // A first entry that names no code in either layout: beside .parainstructions, an older
+        // kernel's table; alone, a table that does not parse.
+        byte[] first = a.build();
+        int at0 = (int) AltImage.entryOffset(first, 0);
+        TestElf.put(first, at0, 4, TestElf.get(first, at0, 4) + 0x01000000L);
+        if (direct) {
+            assertTrue(refused(first).contains("entry 0 at 0x" + Long.toHexString(a.alt)), refused(first));
+        } else {
+            assertTrue(KernelImage.read(first).tables().contains("older layout, not read"));
+        }
         // A table of a size no layout divides: its last, cut entry is named.
         AltImage b = fourSites(isa, direct);
         b.entry(0, CpuFeatures.XENPV, AltInstructions.ALT_FLAG_NOT, -1, "fa");
@@ -265,6 +275,16 @@ class AltInstructionsTest {
         ElfFile elf = ElfFile.parse(whole);
         ElfFile.Section table = elf.section(AltInstructions.SECTION).orElseThrow();
         byte[] cut = shrink(whole, table, 5);
+        if (!direct) {
+            // Beside .parainstructions, a size neither layout divides is an older kernel's table
+            // (13-byte entries, or absolute pointers before 2.6.38), with no paravirt replacements.
+            KernelImage old = KernelImage.read(cut);
+            assertTrue(old.altInstructions().isEmpty());
+            assertTrue(old.tables().contains("older layout, not read"), old.tables());
+            assertTrue(old.paravirtSites(CpuFeatures.defaults()).stream().allMatch(p -> p.candidates().isEmpty()));
+            assertThrows(ImageFormatException.class, () -> AltInstructions.read(ElfFile.parse(cut)));
+            return;
+        }
         String m2 = refused(cut);
         long s = table.size() - 5;
         assertTrue(m2.contains("does not parse"), m2);
