@@ -22,4 +22,6 @@ module io.github.pvpatch {
 
     // XZ-compressed kernels only; absent at run time unless the user adds it (the command has it).
     requires static org.tukaani.xz;
+    // zstd-compressed kernels only (Debian 12 and 13 x86-64); optional in the same way.
+    requires static com.github.luben.zstd_jni;
 }

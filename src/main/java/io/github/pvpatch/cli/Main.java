@@ -5,11 +5,14 @@ import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Strategy;
+import io.github.pvpatch.linux.AltEntry;
+import io.github.pvpatch.linux.AltInstructions;
+import io.github.pvpatch.linux.CpuFeatures;
 import io.github.pvpatch.linux.ElfFile;
 import io.github.pvpatch.linux.ImageFormatException;
 import io.github.pvpatch.linux.KernelImage;
 import io.github.pvpatch.linux.ParaLayout;
-import io.github.pvpatch.linux.ParaSite;
+import io.github.pvpatch.linux.ParavirtSite;
 import io.github.pvpatch.linux.Prelink;
 import io.github.pvpatch.linux.SlotTarget;
 import io.github.pvpatch.zydis.MachineMode;
@@ -25,9 +28,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -89,7 +94,7 @@ public final class Main {
 
     static final List<Command> COMMANDS = List.of(
             new Command("demo", "", "patch the bundled sample images, show before/after"),
-            new Command("sites", "<image>", "list the .parainstructions sites and what each slot holds"),
+            new Command("sites", "<image>", "list the paravirt sites (.parainstructions and .altinstructions), the native replacements each may take, the one the CPU features choose, and what each slot holds"),
             new Command("prelink", "<image> -o <out>", "patch every site for the ops the image holds at boot"),
             new Command("diff", "<before> <after>", "the sites that differ, with disassembly"),
             new Command("help", "[<command>]", "this text, or one command's"));
@@ -112,6 +117,15 @@ public final class Main {
             new Option("--layout", "", "<L>", List.of("sites", "prelink"), "read the .parainstructions records"
                     + " in layout L instead of detecting it: ABSOLUTE_32 (i386, 8 bytes), ABSOLUTE_64 (x86-64,"
                     + " 16 bytes) or RELATIVE_6 (Linux 6.5+, 6 bytes, no clobbers: CLBR_ANY)"),
+            new Option("--cpu-features", "", "<LIST>", List.of("sites", "prelink"), "the CPU feature bits of the"
+                    + " machine the kernel will boot on, comma-separated names (XENPV, PVUNLOCK, VCPUPREEMPT, ALWAYS)"
+                    + " or numbers in the kernel's numbering (word*32+bit); they decide which native replacement"
+                    + " .altinstructions puts at each paravirt site, as the kernel's boot would. Default: none of the"
+                    + " paravirt bits (bare metal, or an emulator without PV features); a KVM guest with PV"
+                    + " spinlocks and steal time: PVUNLOCK,VCPUPREEMPT"),
+            new Option("--pv-ops", "", "<ADDR>", List.of("sites", "prelink"), "the address of pv_ops (hex), when"
+                    + " neither the symbol table, the kernel's export table (__ksymtab) nor the sites' own calls give"
+                    + " it"),
             new Option("--help", "-h", "", List.of("demo", "sites", "prelink", "diff", "help"),
                     "show the command's help and exit"),
             new Option("--version", "", "", List.of(), "print pvpatch's version and the Zydis version of its"
@@ -178,8 +192,7 @@ public final class Main {
                     return OK;
                 case "sites":
                     a.positional(1);
-                    Optional<ParaLayout> layout = a.layout();
-                    sites(a.input(0, "input"), layout);
+                    sites(a.input(0, "input"), a.readOptions(), a.features());
                     return OK;
                 case "prelink":
                     prelink(a);
@@ -261,8 +274,8 @@ public final class Main {
         return sb.toString();
     }
 
-    private static final String TRAILER = "\nimages: vmlinux or module (.ko) ELF files, or vmlinuz bzImages (gzip, LZ4"
-            + " or XZ payloads)\n"
+    private static final String TRAILER = "\nimages: vmlinux or module (.ko) ELF files, or vmlinuz bzImages (gzip, LZ4,"
+            + " XZ or zstd payloads)\n"
             + "exit status: 0 success; 1 bad input or a refused patch, one line on standard error naming the file;\n"
             + "  2 bad usage. diff follows diff(1): 0 the sites are the same, 1 they differ, 2 trouble\n";
 
@@ -346,39 +359,60 @@ public final class Main {
         }
     }
 
-    private void sites(Path file, Optional<ParaLayout> layout) throws IOException {
-        KernelImage k = read(file, "input", layout);
+    private void sites(Path file, KernelImage.ReadOptions options, CpuFeatures features) throws IOException {
+        KernelImage k = read(file, "input", options);
         ElfFile elf = k.elf();
-        out.printf("%s: %s %s, %s records, %d sites; pv_ops %s%n", file.getFileName(), k.isa().displayName(),
-                elf.isRelocatable() ? "module" : k.wasUnpacked() ? "vmlinuz" : "vmlinux",
-                k.paraInstructions().layout(), k.sites().size(),
+        List<ParavirtSite> all = k.paravirtSites(features);
+        out.printf("%s: %s %s, %s, %d sites; pv_ops %s; cpu features %s%n", file.getFileName(), k.isa().displayName(),
+                elf.isRelocatable() ? "module" : k.wasUnpacked() ? "vmlinuz" : "vmlinux", k.tables(), all.size(),
                 k.pvOps().isPresent() ? String.format("0x%x (%s)", k.pvOps().getAsLong(), k.pvOpsSource())
-                        : "external (" + k.pvOpsSource() + ")");
+                        : "external (" + k.pvOpsSource() + ")", features);
         Map<Integer, SlotTarget> slots = new TreeMap<>();
-        k.slots().forEach(s -> slots.put(s.type(), s));
-        out.printf("%-18s %-12s %4s %3s %-24s %-6s %s%n", "address", "section", "type", "len", "clobbers", "call",
-                elf.isRelocatable() ? "slot (relocation)" : "slot holds");
-        List<ParaSite> records = k.paraInstructions().sites();
-        for (int i = 0; i < k.sites().size(); i++) {
-            PatchSite s = k.sites().get(i);
+        boolean classify = !elf.isRelocatable() && all.stream().anyMatch(s -> s.outcome() == ParavirtSite.Outcome.SLOT);
+        if (classify) {
+            k.slots().forEach(s -> slots.put(s.type(), s));
+        }
+        out.printf("%-18s %-12s %-5s %4s %3s %-24s %-6s %-16s %s%n", "address", "section", "table", "slot", "len",
+                "clobbers", "call", "outcome", "candidates (* = chosen) / slot holds");
+        Map<ParavirtSite.Source, Integer> bySource = new EnumMap<>(ParavirtSite.Source.class);
+        Map<ParavirtSite.Outcome, Integer> byOutcome = new EnumMap<>(ParavirtSite.Outcome.class);
+        for (int i = 0; i < all.size(); i++) {
+            ParavirtSite p = all.get(i);
+            bySource.merge(p.source(), 1, Integer::sum);
+            byOutcome.merge(p.outcome(), 1, Integer::sum);
+            PatchSite s = i < k.sites().size() ? k.sites().get(i) : null;
+            List<String> cands = new ArrayList<>();
+            for (AltEntry c : p.candidates()) {
+                byte[] repl = elf.read(c.replacementAddress(), c.replacementLength());
+                cands.add((p.chosen().isPresent() && p.chosen().get().equals(c) ? "*" : "") + c.condition() + " ["
+                        + hex(repl) + "]");
+            }
             String slot;
             if (elf.isRelocatable()) {
-                slot = records.get(i).relocatedSlot().isPresent() ? "pv_ops[" + records.get(i).relocatedSlot().getAsInt()
-                        + "]" : "(no pv_ops relocation)";
-            } else {
-                SlotTarget t = slots.get(s.type());
+                slot = s != null && k.records().get(i).relocatedSlot().isPresent() ? "pv_ops["
+                        + k.records().get(i).relocatedSlot().getAsInt() + "] (relocation)" : "(no pv_ops relocation)";
+            } else if (p.outcome() == ParavirtSite.Outcome.SLOT) {
+                SlotTarget t = slots.get(p.slot().getAsInt());
                 slot = t == null ? "(empty slot)" : t.kind().name().toLowerCase(Locale.ROOT) + ": " + t.description();
+            } else {
+                slot = "";
             }
-            out.printf("0x%-16x %-12s %4d %3d %-24s %-6s %s%n", s.address(), k.sectionOf(i).name(), s.type(),
-                    s.length(), s.clobbers().toString(k.isa()), s.callOffset().isPresent()
-                            ? "+" + s.callOffset().getAsInt() : "none", slot);
+            String detail = String.join(", ", cands) + (slot.isEmpty() || cands.isEmpty() ? "" : "; ") + slot;
+            out.printf("0x%-16x %-12s %-5s %4s %3d %-24s %-6s %-16s %s%n", p.address(), p.section(),
+                    p.source() == ParavirtSite.Source.PARAINSTRUCTIONS ? "para" : "alt",
+                    p.slot().isPresent() ? Integer.toString(p.slot().getAsInt()) : "?", p.length(),
+                    s == null ? "-" : s.clobbers().toString(k.isa()),
+                    s == null || s.callOffset().isEmpty() ? "none" : "+" + s.callOffset().getAsInt(),
+                    p.outcome().name().toLowerCase(Locale.ROOT), detail.isEmpty() ? "-" : detail);
         }
+        out.printf("sites by table: %s%nsites by outcome on %s: %s%n", bySource, features, byOutcome);
     }
 
     private void prelink(Args a) throws IOException {
         a.positional(1);
         Path file = Path.of(a.positional.get(0));
-        Optional<ParaLayout> layout = a.layout();
+        KernelImage.ReadOptions readOptions = a.readOptions();
+        CpuFeatures features = a.features();
         boolean inPlace = a.flag("--in-place");
         Path output;
         if (a.value("--output").isPresent()) {
@@ -393,15 +427,15 @@ public final class Main {
         }
         checkInput(file, "input");
         try (OutputFile target = OutputFile.prepare(output, Optional.of(file), inPlace, disk)) {
-            prelink(file, target, a.flag("--verify"), a.flag("--lenient"), layout);
+            prelink(file, target, a.flag("--verify"), a.flag("--lenient"), readOptions, features);
         }
     }
 
-    private void prelink(Path file, OutputFile target, boolean verify, boolean lenient, Optional<ParaLayout> layout)
-            throws IOException {
+    private void prelink(Path file, OutputFile target, boolean verify, boolean lenient,
+            KernelImage.ReadOptions readOptions, CpuFeatures features) throws IOException {
         Path output = target.path();
         long t0 = System.nanoTime();
-        KernelImage k = read(file, "input", layout);
+        KernelImage k = read(file, "input", readOptions);
         if (k.wasUnpacked() && OutputFile.sameFile(output, file)) {
             throw new OutputFile.Refused("input=" + file + " is a bzImage: --in-place would replace it with the"
                     + " unpacked vmlinux; write that with -o <out> instead");
@@ -411,7 +445,7 @@ public final class Main {
                     verify ? ", verifying each with Zydis" : "");
         }
         Prelink.Options options = Prelink.Options.defaults().withVerify(verify)
-                .withMode(lenient ? PatchOptions.Mode.LENIENT : PatchOptions.Mode.STRICT);
+                .withMode(lenient ? PatchOptions.Mode.LENIENT : PatchOptions.Mode.STRICT).withFeatures(features);
         Prelink.Result r;
         try {
             r = k.prelink(options);
@@ -420,15 +454,23 @@ public final class Main {
         }
         target.commit(r.image());
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        out.printf("%s: %s, %s records, %d sites, pv_ops at 0x%x (%s)%n", file.getFileName(), k.isa().displayName(),
-                k.paraInstructions().layout(), k.sites().size(), k.pvOps().getAsLong(), k.pvOpsSource());
+        out.printf("%s: %s, %s, %d sites, pv_ops at 0x%x (%s)%n", file.getFileName(), k.isa().displayName(),
+                k.tables(), k.sites().size(), k.pvOps().getAsLong(), k.pvOpsSource());
+        out.printf("sites by outcome on cpu features %s: %s%n", features, r.outcomes());
         printSlots(k);
         out.println("sites per strategy, per section:");
         for (Map.Entry<String, PatchPlan> e : r.plans().entrySet()) {
             out.printf("  %-14s %5d  %s%n", e.getKey(), e.getValue().size(), e.getValue().countByStrategy());
         }
+        if (!r.replacementPlans().isEmpty()) {
+            out.printf("  %-14s %5d  %s%n", "replacements", r.replacementPlans().stream().mapToInt(PatchPlan::size).sum(),
+                    "the native replacement .altinstructions attaches, as the kernel applies it");
+        }
         out.printf("  %-14s %5d  %s%n", "total", r.sites(), r.countByStrategy());
-        for (PatchPlan p : r.plans().values()) {
+        out.printf("bytes changed outside the sites: %d%s%n", r.edits().size(), r.edits().isEmpty() ? ""
+                : " (one bit per prelinked direct-call entry of .altinstructions, so the boot leaves the site alone;"
+                        + " `pvpatch diff` lists them)");
+        for (PatchPlan p : r.allPlans()) {
             for (PatchBug bug : p.problems()) {
                 out.println("  left unpatched: " + bug.getMessage());
             }
@@ -439,43 +481,72 @@ public final class Main {
                 k.wasUnpacked() ? ", the prelinked vmlinux ELF unpacked from the bzImage" : "", ms);
     }
 
-    /** {@return whether every site's bytes are the same in both} */
+    /** {@return whether every site's bytes, and every byte outside the sites, are the same in both} */
     private boolean diff(Path before, Path after) throws IOException {
-        KernelImage k = read(before, "before", Optional.empty());
-        byte[] afterBytes = readInput(after, "after");
-        ElfFile other;
-        try {
-            other = ElfFile.parse(unpack(afterBytes));
-        } catch (ImageFormatException e) {
-            throw new ImageFormatException("after=" + after + ": " + e.getMessage(), e);
+        KernelImage a = read(before, "before", KernelImage.ReadOptions.defaults());
+        KernelImage b = read(after, "after", KernelImage.ReadOptions.defaults());
+        if (a.isa() != b.isa()) {
+            throw new ImageFormatException("after=" + after + " is " + b.isa().displayName() + ", before="
+                    + before + " is " + a.isa().displayName());
         }
-        if (other.isa() != k.isa()) {
-            throw new ImageFormatException("after=" + after + " is " + other.isa().displayName() + ", before="
-                    + before + " is " + k.isa().displayName());
-        }
-        ZydisDecoder d = decoder(k);
-        int changed = 0;
-        for (int i = 0; i < k.sites().size(); i++) {
-            PatchSite s = k.sites().get(i);
-            byte[] a = k.elf().read(s.address(), s.length());
-            byte[] b;
-            try {
-                b = other.read(s.address(), s.length());
-            } catch (ImageFormatException e) {
-                throw new ImageFormatException("after=" + after + " does not hold site 0x" + Long.toHexString(
-                        s.address()) + " of before=" + before + ": " + e.getMessage(), e);
+        // Either may be pvpatch's output: take the sites from both, by address.
+        Map<Long, ParavirtSite> sites = new TreeMap<>(Long::compareUnsigned);
+        for (KernelImage k : List.of(b, a)) {
+            for (ParavirtSite p : k.paravirtSites(CpuFeatures.defaults())) {
+                sites.merge(p.address(), p, (x, y) -> y.slot().isPresent() ? y : x);
             }
-            if (java.util.Arrays.equals(a, b)) {
+        }
+        ZydisDecoder d = decoder(a);
+        int changed = 0;
+        for (ParavirtSite s : sites.values()) {
+            byte[] x = a.elf().read(s.address(), s.length());
+            byte[] y = b.elf().read(s.address(), s.length());
+            if (java.util.Arrays.equals(x, y)) {
                 continue;
             }
             changed++;
-            out.printf("site 0x%x %s type %d len %d%n", s.address(), k.sectionOf(i).name(), s.type(), s.length());
-            bytesLine("  - ", a, disassemble(d, a, s.address()));
-            bytesLine("  + ", b, disassemble(d, b, s.address()));
+            out.printf("site 0x%x %s slot %s len %d%n", s.address(), s.section(),
+                    s.slot().isPresent() ? Integer.toString(s.slot().getAsInt()) : "?", s.length());
+            bytesLine("  - ", x, disassemble(d, x, s.address()));
+            bytesLine("  + ", y, disassemble(d, y, s.address()));
         }
-        out.printf("%d of %d sites differ%n", changed, k.sites().size());
-        return changed == 0;
+        out.printf("%d of %d sites differ%n", changed, sites.size());
+        // Bytes outside every site: a prelink of a 6.8+ image changes one per direct-call entry.
+        byte[] x = a.elfBytesCopy();
+        byte[] y = b.elfBytesCopy();
+        boolean[] inSite = new boolean[Math.max(x.length, y.length)];
+        for (ParavirtSite s : sites.values()) {
+            a.elf().sectionAt(s.address(), s.length()).ifPresent(sec -> {
+                int from = (int) (sec.offset() + s.address() - sec.address());
+                java.util.Arrays.fill(inSite, from, Math.min(inSite.length, from + s.length()), true);
+            });
+        }
+        int outside = 0;
+        Optional<AltInstructions> alt = a.altInstructions();
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            if (x[i] == y[i] || inSite[i]) {
+                continue;
+            }
+            outside++;
+            String where = "";
+            for (ElfFile.Section sec : a.elf().sections()) {
+                if (sec.hasBytes() && i >= sec.offset() && i < sec.offset() + sec.size()) {
+                    where = sec.name() + "+0x" + Long.toHexString(i - sec.offset());
+                    if (alt.isPresent() && sec.index() == alt.get().section().index()) {
+                        where += " (entry " + (i - sec.offset()) / alt.get().layout().entrySize() + ")";
+                    }
+                    break;
+                }
+            }
+            out.printf("byte at file offset 0x%x %s: %02x -> %02x%n", i, where, x[i] & 0xFF, y[i] & 0xFF);
+        }
+        if (x.length != y.length) {
+            out.printf("sizes differ: %d and %d bytes%n", x.length, y.length);
+        }
+        out.printf("%d bytes differ outside the sites%n", outside);
+        return changed == 0 && outside == 0 && x.length == y.length;
     }
+
 
     private void printSlots(KernelImage k) {
         Map<SlotTarget.Kind, Integer> kinds = new TreeMap<>();
@@ -502,7 +573,7 @@ public final class Main {
         ZydisDecoder d = decoder(k);
         Map<Integer, SlotTarget> slots = new TreeMap<>();
         k.slots().forEach(s -> slots.put(s.type(), s));
-        for (PatchPlan plan : r.plans().values()) {
+        for (PatchPlan plan : r.allPlans()) {
             for (int i = 0; i < plan.size(); i++) {
                 PatchSite s = plan.sites().get(i);
                 Strategy st = plan.strategy(i);
@@ -548,13 +619,13 @@ public final class Main {
         return HexFormat.ofDelimiter(" ").formatHex(b);
     }
 
-    private KernelImage read(Path file, String role, Optional<ParaLayout> layout) throws IOException {
+    private KernelImage read(Path file, String role, KernelImage.ReadOptions options) throws IOException {
         byte[] bytes = readInput(file, role);
         if (bytes.length > 4 << 20) {
             err.printf("pvpatch: reading %s (%d MB)…%n", file.getFileName(), bytes.length >> 20);
         }
         try {
-            return KernelImage.read(bytes, layout);
+            return KernelImage.read(bytes, options);
         } catch (ImageFormatException e) {
             throw new ImageFormatException(role + "=" + file + ": " + e.getMessage(), e);
         }
@@ -584,11 +655,6 @@ public final class Main {
             throw new OutputFile.Refused(role + "=" + file + " is too large to read here; give the JVM more"
                     + " with -Xmx", e);
         }
-    }
-
-    private static byte[] unpack(byte[] bytes) {
-        return io.github.pvpatch.linux.KernelPayload.isBzImage(bytes) ? io.github.pvpatch.linux.KernelPayload.extract(bytes)
-                : bytes;
     }
 
     /** A usage error: exit status 2 with the usage text. */
@@ -658,6 +724,27 @@ public final class Main {
 
         Optional<String> value(String name) {
             return Optional.ofNullable(values.get(name));
+        }
+
+        CpuFeatures features() {
+            try {
+                return value("--cpu-features").map(CpuFeatures::parse).orElse(CpuFeatures.defaults());
+            } catch (IllegalArgumentException e) {
+                throw new Usage(e.getMessage());
+            }
+        }
+
+        KernelImage.ReadOptions readOptions() {
+            KernelImage.ReadOptions o = new KernelImage.ReadOptions(layout(), OptionalLong.empty());
+            Optional<String> pvOps = value("--pv-ops");
+            if (pvOps.isPresent()) {
+                try {
+                    o = o.withPvOps(Long.parseUnsignedLong(pvOps.get().replaceFirst("^0[xX]", ""), 16));
+                } catch (NumberFormatException e) {
+                    throw new Usage("--pv-ops '" + pvOps.get() + "' is not a hex address");
+                }
+            }
+            return o;
         }
 
         Optional<ParaLayout> layout() {

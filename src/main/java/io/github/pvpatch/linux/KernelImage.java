@@ -16,19 +16,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
  * A Linux kernel image (a vmlinux, or a vmlinuz it is unpacked from) or module, as pvpatch sees
- * it: its {@code .parainstructions} sites, the {@code pv_ops} table they call through, and what
- * each slot of the table holds at boot. From that, {@link #prelink(Prelink.Options)} patches
- * every site for the native ops offline, the seed's "if the kernel comes up with all the sites
- * prelinked to the native versions, then it's the same as booting on the current kernel".
+ * it: its paravirt call sites, the {@code pv_ops} table they call through, and what each slot of
+ * the table holds at boot. From that, {@link #prelink(Prelink.Options)} patches every site
+ * offline to what the kernel itself would leave there on a machine (a {@link CpuFeatures} profile).
  *
- * <p>{@code pv_ops} is found from the symbol table when there is one, else from the sites
- * themselves: each site's indirect call names a slot, and the slot minus the pointer size times
- * the site's type is the table; every site must agree.
+ * <p>Sites come from {@code .parainstructions} (Linux to 6.7), joined with the native
+ * replacements {@code .altinstructions} attaches to them, and from the {@code ALT_FLAG_DIRECT_CALL}
+ * entries of {@code .altinstructions} (Linux 6.8 and later), whose slot is the one the site's own
+ * {@code call *disp32} reads. Reading needs no native code; what each slot holds is classified
+ * with the disassembler only when {@link #slots()} (or a prelink) asks for it.
+ *
+ * <p>{@code pv_ops} is found, in this order: the address given in {@link ReadOptions}; the symbol
+ * table; the kernel's own export table ({@code __ksymtab}, which even a stripped vmlinux has, and
+ * which prelinking leaves alone, so pvpatch's own output is found the same way); the sites'
+ * calls (each {@code .parainstructions} site's call names a slot, and the slot minus the pointer
+ * size times the site's type is the table); and for a 6.8+ image with neither, the lowest slot
+ * any site reads (the slot numbers then count from it).
  *
  * <pre>{@code
  * KernelImage k = KernelImage.read(Files.readAllBytes(Path.of("/boot/vmlinuz-6.1.0-56-cloud-amd64")));
@@ -41,29 +50,226 @@ public final class KernelImage {
     private final byte[] bytes;
     private final boolean unpacked;
     private final ElfFile elf;
-    private final ParaInstructions para;
+    private final Optional<ParaInstructions> para;
+    private final Optional<AltInstructions> alt;
+    /** The sites with a known slot: {@link #sites()}, {@link #records} and {@link #entries} are parallel. */
+    private final List<ParaSite> records;
+    private final List<ParavirtSite.Source> sources;
+    private final List<Optional<AltEntry>> directCalls;
+    private final List<List<AltEntry>> entries;
+    private final List<Boolean> prelinked;
+    /** Prelinked 6.8+ sites whose slot could not be recovered: listed, never patched. */
+    private final List<AltEntry> unslotted;
     private final List<PatchSite> sites;
     /** The table's address; meaningless for a module, which has none (see {@link #pvOps()}). */
     private final long pvOps;
     private final String pvOpsSource;
-    private final List<SlotTarget> slots;
+    /** Classified on first use (an immutable list: a race classifies twice, harmlessly). */
+    private volatile List<SlotTarget> slots;
 
-    private KernelImage(byte[] bytes, boolean unpacked, Optional<ParaLayout> layout) {
+    /**
+     * How to read an image. Immutable.
+     *
+     * @param layout the {@code .parainstructions} layout, or empty to detect it
+     * @param pvOps the address of {@code pv_ops}, or empty to find it (see {@link KernelImage})
+     */
+    public record ReadOptions(Optional<ParaLayout> layout, OptionalLong pvOps) {
+        /**
+         * Checks the components.
+         *
+         * @param layout the layout
+         * @param pvOps the table's address
+         */
+        public ReadOptions {
+            Objects.requireNonNull(layout, "layout");
+            Objects.requireNonNull(pvOps, "pvOps");
+        }
+
+        /** {@return detect the layout, find pv_ops} */
+        public static ReadOptions defaults() {
+            return new ReadOptions(Optional.empty(), OptionalLong.empty());
+        }
+
+        /**
+         * {@return these options with the {@code .parainstructions} layout given}
+         *
+         * @param l the layout
+         */
+        public ReadOptions withLayout(ParaLayout l) {
+            return new ReadOptions(Optional.of(l), pvOps);
+        }
+
+        /**
+         * {@return these options with the address of {@code pv_ops} given}
+         *
+         * @param address the table's address
+         */
+        public ReadOptions withPvOps(long address) {
+            return new ReadOptions(layout, OptionalLong.of(address));
+        }
+    }
+
+    private KernelImage(byte[] bytes, boolean unpacked, ReadOptions options) {
         this.bytes = bytes;
         this.unpacked = unpacked;
         this.elf = ElfFile.parse(bytes);
-        this.para = ParaInstructions.read(elf, layout);
-        this.sites = Collections.unmodifiableList(buildSites());
+        boolean hasPara = elf.section(ParaInstructions.SECTION).isPresent();
+        // Beside .parainstructions, a table of a pre-5.13 layout is not read: no replacements then.
+        this.alt = AltInstructions.read(elf, hasPara);
+        List<AltEntry> direct = alt.map(AltInstructions::directCallSites).orElse(List.of());
+        if (!hasPara && direct.isEmpty()) {
+            throw new ImageFormatException("no paravirt call sites: no " + ParaInstructions.SECTION + " section, and "
+                    + (alt.isEmpty() ? "no " + AltInstructions.SECTION + " section"
+                            : "no ALT_FLAG_DIRECT_CALL entry among the " + alt.get().entries().size() + " of "
+                            + AltInstructions.SECTION)
+                    + " (a kernel built without CONFIG_PARAVIRT, or not a kernel image or module)");
+        }
+        this.para = hasPara ? Optional.of(ParaInstructions.read(elf, options.layout())) : Optional.empty();
+        List<ParaSite> recs = new ArrayList<>();
+        List<ParavirtSite.Source> src = new ArrayList<>();
+        List<Optional<AltEntry>> dcs = new ArrayList<>();
+        List<List<AltEntry>> attached = new ArrayList<>();
+        java.util.Set<Long> covered = new java.util.HashSet<>();
+        for (ParaSite p : para.map(ParaInstructions::sites).orElse(List.of())) {
+            recs.add(p);
+            src.add(ParavirtSite.Source.PARAINSTRUCTIONS);
+            List<AltEntry> at = alt.map(a -> a.at(p.section(), p.offset())).orElse(List.of());
+            dcs.add(at.stream().filter(AltEntry::directCall).findFirst());
+            attached.add(at.stream().filter(e -> !e.directCall()).collect(java.util.stream.Collectors.toList()));
+            covered.add((long) p.section() << 40 | p.offset());
+        }
+        // 6.8+: the direct-call entries. First their slots' addresses (or, in a module, indices).
+        List<AltEntry> fresh = new ArrayList<>();
+        List<Long> slotAddresses = new ArrayList<>();
+        List<AltEntry> marked = new ArrayList<>();
+        for (AltEntry e : direct) {
+            if (covered.contains((long) e.section() << 40 | e.offset())) {
+                continue;
+            }
+            if (e.isPrelinkedMark()) {
+                marked.add(e);
+                continue;
+            }
+            fresh.add(e);
+            slotAddresses.add(elf.isRelocatable() ? -1L : slotOf(e));
+        }
         if (elf.isRelocatable()) {
             pvOps = 0;
             pvOpsSource = "a module: each call's relocation names its pv_ops slot";
-            slots = List.of();
         } else {
             long[] found = new long[1];
-            pvOpsSource = findPvOps(found);
+            pvOpsSource = findPvOps(options.pvOps(), recs, slotAddresses, found);
             pvOps = found[0];
-            slots = Collections.unmodifiableList(classifySlots());
         }
+        int ptr = elf.isa().pointerSize();
+        for (int i = 0; i < fresh.size(); i++) {
+            AltEntry e = fresh.get(i);
+            int type;
+            OptionalInt relocated = OptionalInt.empty();
+            if (elf.isRelocatable()) {
+                relocated = ParaInstructions.callSlot(elf, ParaInstructions.index(elf, elf.sections().get(e.section())),
+                        e.offset(), e.length());
+                if (relocated.isEmpty()) {
+                    throw new ImageFormatException(e.where() + ": the direct-call"
+                            + " site at " + elf.sections().get(e.section()).name() + "+0x" + Long.toHexString(e.offset())
+                            + " has no relocation naming a pv_ops slot");
+                }
+                type = relocated.getAsInt();
+            } else {
+                type = typeOf(e, slotAddresses.get(i), ptr);
+            }
+            addAltSite(recs, src, dcs, attached, e, type, relocated);
+        }
+        List<AltEntry> lost = new ArrayList<>();
+        for (AltEntry e : marked) {
+            OptionalInt type = elf.isRelocatable() ? OptionalInt.empty() : recoverSlot(e, recs, ptr);
+            if (type.isPresent()) {
+                addAltSite(recs, src, dcs, attached, e, type.getAsInt(), OptionalInt.empty());
+            } else {
+                lost.add(e);
+            }
+        }
+        this.records = List.copyOf(recs);
+        this.sources = List.copyOf(src);
+        this.directCalls = List.copyOf(dcs);
+        this.entries = List.copyOf(attached);
+        this.unslotted = List.copyOf(lost);
+        this.sites = Collections.unmodifiableList(buildSites());
+        List<Boolean> done = new ArrayList<>(sites.size());
+        for (int i = 0; i < sites.size(); i++) {
+            // pvpatch's own output: a 6.8+ site whose entry carries the mark, or a site that holds
+            // no indirect call at all. (One through another slot is a bad site, which a prelink refuses.)
+            boolean mark = directCalls.get(i).map(AltEntry::isPrelinkedMark).orElse(false);
+            done.add(mark || sites.get(i).callOffset().isEmpty());
+        }
+        this.prelinked = List.copyOf(done);
+    }
+
+    private void addAltSite(List<ParaSite> recs, List<ParavirtSite.Source> src, List<Optional<AltEntry>> dcs,
+            List<List<AltEntry>> attached, AltEntry e, int type, OptionalInt relocated) {
+        recs.add(new ParaSite(e.section(), e.offset(), e.address(), type, e.length(), -1, relocated));
+        src.add(ParavirtSite.Source.ALTINSTRUCTIONS);
+        dcs.add(Optional.of(e));
+        attached.add(alt.orElseThrow().at(e.section(), e.offset()).stream().filter(x -> !x.directCall())
+                .collect(java.util.stream.Collectors.toList()));
+    }
+
+    /** The slot a direct-call site's own {@code call *disp32} (or {@code abs32} on i386) reads. */
+    private long slotOf(AltEntry e) {
+        ElfFile.Section s = elf.sections().get(e.section());
+        int at = (int) (s.offset() + e.offset());
+        IndirectForm f = IndirectForm.find(isa(), SiteKind.CALL, bytes, at, at + e.length());
+        if (f == null) {
+            throw new ImageFormatException(e.where() + ": the direct-call site at 0x"
+                    + Long.toHexString(e.address()) + " holds " + java.util.HexFormat.ofDelimiter(" ").formatHex(bytes, at,
+                    at + Math.min(e.length(), 8)) + ", not an indirect call (the kernel BUG()s on it at boot)");
+        }
+        return f.slotAddress(bytes, at, e.address());
+    }
+
+    private int typeOf(AltEntry e, long slot, int ptr) {
+        long off = slot - pvOps;
+        if (off < 0 || off % ptr != 0 || off / ptr > PatchSite.MAX_TYPE) {
+            throw new ImageFormatException(e.where() + ": the site at 0x"
+                    + Long.toHexString(e.address()) + " calls through 0x" + Long.toHexString(slot)
+                    + ", which is no slot of pv_ops at 0x" + Long.toHexString(pvOps));
+        }
+        return (int) (off / ptr);
+    }
+
+    /**
+     * A prelinked 6.8+ site whose bytes begin with {@code call rel32}: the one slot, among those
+     * other sites use (or, when every site is prelinked, among the first 1024), that holds the
+     * call's target. Empty when there is none or several: a site prelinked to native code or NOPs
+     * no longer says which slot it had.
+     */
+    private OptionalInt recoverSlot(AltEntry e, List<ParaSite> known, int ptr) {
+        ElfFile.Section s = elf.sections().get(e.section());
+        int at = (int) (s.offset() + e.offset());
+        if (e.length() < 5 || (bytes[at] & 0xFF) != 0xE8) {
+            return OptionalInt.empty();
+        }
+        long target = e.address() + 5 + (int) elf.readFileValue(at + 1, 4);
+        if (ptr == 4) {
+            target &= 0xFFFFFFFFL;
+        }
+        java.util.Set<Integer> matches = new java.util.TreeSet<>();
+        java.util.Set<Integer> types = new java.util.TreeSet<>();
+        known.forEach(p -> types.add(p.type()));
+        if (types.isEmpty()) {
+            // Every site prelinked: any slot of the table (its size is unknown; it is well under 1024).
+            for (int type = 0; type < 1024; type++) {
+                types.add(type);
+            }
+        }
+        for (int type : types) {
+            Optional<ElfFile.Section> d = elf.sectionAt(pvOps + (long) ptr * type, ptr);
+            if (d.isPresent() && elf.readFileValue(d.get().offset() + pvOps + (long) ptr * type - d.get().address(), ptr)
+                    == target) {
+                matches.add(type);
+            }
+        }
+        return matches.size() == 1 ? OptionalInt.of(matches.iterator().next()) : OptionalInt.empty();
     }
 
     /**
@@ -71,11 +277,10 @@ public final class KernelImage {
      * payload is unpacked first}
      *
      * @param file the file's bytes (kept, not copied)
-     * @throws ImageFormatException if it is neither, has no {@code .parainstructions}, or its
-     *     sites disagree on where {@code pv_ops} is
+     * @throws ImageFormatException if it is neither, has no paravirt sites, or a table is malformed
      */
     public static KernelImage read(byte[] file) {
-        return read(file, Optional.empty());
+        return read(file, ReadOptions.defaults());
     }
 
     /**
@@ -85,11 +290,22 @@ public final class KernelImage {
      * @param layout the {@code .parainstructions} layout, or empty to detect it
      */
     public static KernelImage read(byte[] file, Optional<ParaLayout> layout) {
+        return read(file, new ReadOptions(layout, OptionalLong.empty()));
+    }
+
+    /**
+     * {@return the image in {@code file}, read as {@code options} say}
+     *
+     * @param file the file's bytes
+     * @param options the layout and the address of {@code pv_ops}, when given
+     */
+    public static KernelImage read(byte[] file, ReadOptions options) {
         Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
         if (KernelPayload.isBzImage(file)) {
-            return new KernelImage(KernelPayload.extract(file), true, layout);
+            return new KernelImage(KernelPayload.extract(file), true, options);
         }
-        return new KernelImage(file, false, layout);
+        return new KernelImage(file, false, options);
     }
 
     /** {@return whether the image was unpacked from a bzImage} */
@@ -117,18 +333,88 @@ public final class KernelImage {
         return elf.isa();
     }
 
-    /** {@return the {@code .parainstructions} records} */
-    public ParaInstructions paraInstructions() {
+    /** {@return the {@code .parainstructions} records; empty for a 6.8+ image, which has none} */
+    public Optional<ParaInstructions> paraInstructions() {
         return para;
     }
 
+    /** {@return the {@code .altinstructions} table; empty when the image has none} */
+    public Optional<AltInstructions> altInstructions() {
+        return alt;
+    }
+
+    /** {@return the tables the sites come from, such as {@code ".parainstructions ABSOLUTE_64 + .altinstructions CPUID_12"}} */
+    public String tables() {
+        List<String> out = new ArrayList<>();
+        para.ifPresent(p -> out.add(ParaInstructions.SECTION + " " + p.layout()));
+        alt.ifPresent(a -> out.add(AltInstructions.SECTION + " " + a.layout()));
+        if (alt.isEmpty() && elf.section(AltInstructions.SECTION).isPresent()) {
+            out.add(AltInstructions.SECTION + " of an older layout, not read (no replacements at paravirt sites before 5.13)");
+        }
+        return String.join(" + ", out);
+    }
+
     /**
-     * {@return a site per record: its clobbers from the record (every register the kernel could
-     * name, {@code CLBR_ANY}, when the layout has none), its call offset where its bytes hold an
-     * indirect call}
+     * {@return a site per paravirt site with a known slot, in table order: {@code .parainstructions}
+     * records first, then direct-call entries; its clobbers from the record (every register the
+     * kernel could name, {@code CLBR_ANY}, when the table has none), its call offset where its
+     * bytes hold an indirect call}
      */
     public List<PatchSite> sites() {
         return sites;
+    }
+
+    /**
+     * {@return the resolved record of each of {@link #sites()}, parallel to it (a 6.8+ site's
+     * record is built from its direct-call entry, with no clobbers)}
+     */
+    public List<ParaSite> records() {
+        return records;
+    }
+
+    /**
+     * {@return every paravirt site with what the kernel leaves there on a machine with
+     * {@code features}: the sites of {@link #sites()} in order, then any prelinked 6.8+ sites
+     * whose slot could not be recovered}
+     *
+     * @param features the machine's feature bits
+     */
+    public List<ParavirtSite> paravirtSites(CpuFeatures features) {
+        Objects.requireNonNull(features, "features");
+        List<ParavirtSite> out = new ArrayList<>(sites.size() + unslotted.size());
+        int ptr = isa().pointerSize();
+        for (int i = 0; i < sites.size(); i++) {
+            ParaSite p = records.get(i);
+            List<AltEntry> cands = entries.get(i);
+            Optional<AltEntry> chosen = Optional.empty();
+            boolean unmodelled = false;
+            for (AltEntry e : cands) {
+                if (e.appliesOn(features)) {
+                    if (e.length() == p.length()) {
+                        chosen = Optional.of(e);
+                        unmodelled = false;
+                    } else {
+                        unmodelled = true;   // rewrites only part of the site, or more than it: left to the kernel
+                    }
+                }
+            }
+            ParavirtSite.Outcome outcome = prelinked.get(i) ? ParavirtSite.Outcome.PRELINKED
+                    : unmodelled ? ParavirtSite.Outcome.LEFT_TO_KERNEL
+                    : chosen.isPresent() ? ParavirtSite.Outcome.REPLACEMENT
+                    : features.isParavirtualized() ? ParavirtSite.Outcome.LEFT_TO_KERNEL : ParavirtSite.Outcome.SLOT;
+            OptionalLong slotAddress = elf.isRelocatable() ? OptionalLong.empty() : OptionalLong.of(pvOps + (long) ptr * p.type());
+            out.add(new ParavirtSite(p.address(), p.length(), elf.sections().get(p.section()).name(), sources.get(i),
+                    OptionalInt.of(p.type()), slotAddress, directCalls.get(i), cands,
+                    outcome == ParavirtSite.Outcome.REPLACEMENT ? chosen : Optional.empty(), outcome));
+        }
+        for (AltEntry e : unslotted) {
+            out.add(new ParavirtSite(e.address(), e.length(), elf.sections().get(e.section()).name(),
+                    ParavirtSite.Source.ALTINSTRUCTIONS, OptionalInt.empty(), OptionalLong.empty(), Optional.of(e),
+                    alt.orElseThrow().at(e.section(), e.offset()).stream().filter(x -> !x.directCall())
+                            .collect(java.util.stream.Collectors.toList()), Optional.empty(),
+                    ParavirtSite.Outcome.PRELINKED));
+        }
+        return Collections.unmodifiableList(out);
     }
 
     /** {@return the address of {@code pv_ops}; empty for a module, which does not hold it} */
@@ -141,15 +427,25 @@ public final class KernelImage {
         return pvOpsSource;
     }
 
-    /** {@return what each slot used by some site holds, by type} */
+    /**
+     * {@return what each slot used by some site holds, by type} Classified with the disassembler
+     * on first use: this needs the native Zydis shim, reading the sites does not.
+     *
+     * @throws io.github.pvpatch.zydis.ZydisUnavailableException if the shim cannot be loaded
+     */
     public List<SlotTarget> slots() {
-        return slots;
+        List<SlotTarget> s = slots;
+        if (s == null) {
+            s = elf.isRelocatable() ? List.of() : Collections.unmodifiableList(classifySlots());
+            slots = s;
+        }
+        return s;
     }
 
     /** {@return the ops the image's slots hold at boot: the table a prelink patches for} */
     public OpsTable nativeOps() {
         OpsTable.Builder b = OpsTable.builder();
-        for (SlotTarget s : slots) {
+        for (SlotTarget s : slots()) {
             b.put(s.type(), s.op());
         }
         return b.build();
@@ -163,7 +459,7 @@ public final class KernelImage {
      */
     public UnpatchedForm formOf(PatchSite site) {
         UnpatchedForm form = UnpatchedForm.of(isa(), pvOps);
-        ClobberSet ret = new SlotClassifier(elf).returnRegisters();
+        ClobberSet ret = SlotClassifier.returnRegisters(isa());
         return ret.containsAll(site.clobbers()) ? form.withSlotClobbers(ret) : form;
     }
 
@@ -174,14 +470,14 @@ public final class KernelImage {
      * @param i the site's index in {@link #sites()}
      */
     public ElfFile.Section sectionOf(int i) {
-        return elf.sections().get(para.sites().get(java.util.Objects.checkIndex(i, sites.size())).section());
+        return elf.sections().get(records.get(Objects.checkIndex(i, sites.size())).section());
     }
 
     /** {@return the sites grouped by the section that holds them, in section order} */
     public Map<ElfFile.Section, List<PatchSite>> sitesBySection() {
         Map<Integer, List<PatchSite>> byIndex = new TreeMap<>();
         for (int i = 0; i < sites.size(); i++) {
-            byIndex.computeIfAbsent(para.sites().get(i).section(), k -> new ArrayList<>()).add(sites.get(i));
+            byIndex.computeIfAbsent(records.get(i).section(), k -> new ArrayList<>()).add(sites.get(i));
         }
         Map<ElfFile.Section, List<PatchSite>> out = new LinkedHashMap<>();
         byIndex.forEach((k, v) -> out.put(elf.sections().get(k), v));
@@ -189,9 +485,10 @@ public final class KernelImage {
     }
 
     /**
-     * Patches every site for {@link #nativeOps()} in a copy of the ELF bytes.
+     * Patches every site in a copy of the ELF bytes to what the kernel would leave there on the
+     * options' machine (see {@link Prelink}).
      *
-     * @param options strict or lenient, verified or not
+     * @param options strict or lenient, verified or not, the machine's features
      * @return the new image and the summary
      * @throws io.github.pvpatch.PatchBug in strict mode, for the first site that cannot be
      *     patched (no image is produced then)
@@ -203,15 +500,15 @@ public final class KernelImage {
 
     private List<PatchSite> buildSites() {
         Isa isa = elf.isa();
-        List<PatchSite> out = new ArrayList<>(para.sites().size());
-        for (ParaSite p : para.sites()) {
+        List<PatchSite> out = new ArrayList<>(records.size());
+        for (ParaSite p : records) {
             ClobberSet clobbers;
             try {
                 clobbers = p.clobbers() < 0 ? ClobberSet.linuxAny(isa) : ClobberSet.fromLinuxMask(p.clobbers(), isa);
             } catch (IllegalArgumentException e) {
                 throw new ImageFormatException("site 0x" + Long.toHexString(p.address()) + ": " + e.getMessage());
             }
-            if (p.length() > PatchSite.MAX_LENGTH) {
+            if (p.length() > PatchSite.MAX_LENGTH || p.length() == 0) {
                 throw new ImageFormatException("site 0x" + Long.toHexString(p.address()) + " is " + p.length()
                         + " bytes long");
             }
@@ -241,35 +538,52 @@ public final class KernelImage {
         return out;
     }
 
-    private String findPvOps(long[] out) {
+    private String findPvOps(OptionalLong given, List<ParaSite> paraSites, List<Long> slotAddresses, long[] out) {
+        if (given.isPresent()) {
+            out[0] = given.getAsLong();
+            return "given";
+        }
         Optional<ElfFile.Symbol> symbol = elf.symbol("pv_ops");
         if (symbol.isPresent()) {
             out[0] = symbol.get().value();
             return "symbol pv_ops";
         }
+        OptionalLong exported = KernelSymbols.exported(elf, "pv_ops");
+        if (exported.isPresent()) {
+            out[0] = exported.getAsLong();
+            return "exported symbol pv_ops (__ksymtab)";
+        }
         Map<Long, Integer> votes = new HashMap<>();
         int ptr = isa().pointerSize();
-        for (int i = 0; i < sites.size(); i++) {
-            PatchSite s = sites.get(i);
-            if (s.callOffset().isEmpty()) {
-                continue;
-            }
-            ParaSite p = para.sites().get(i);
+        int voters = 0;
+        for (ParaSite p : paraSites) {
             ElfFile.Section sec = elf.sections().get(p.section());
-            int at = (int) (sec.offset() + p.offset()) + s.callOffset().getAsInt();
-            IndirectForm f = IndirectForm.find(isa(), s.kind(), bytes, at, (int) (sec.offset() + p.offset() + s.length()));
-            long slot = f.slotAddress(bytes, at, s.address() + s.callOffset().getAsInt());
-            votes.merge(slot - (long) ptr * s.type(), 1, Integer::sum);
+            int start = (int) (sec.offset() + p.offset());
+            for (int at = start; at + 6 <= start + p.length(); at++) {
+                IndirectForm f = IndirectForm.find(isa(), SiteKind.CALL, bytes, at, start + p.length());
+                if (f == null) {
+                    f = IndirectForm.find(isa(), SiteKind.JUMP, bytes, at, start + p.length());
+                }
+                if (f != null) {
+                    long slot = f.slotAddress(bytes, at, p.address() + (at - start));
+                    votes.merge(slot - (long) ptr * p.type(), 1, Integer::sum);
+                    voters++;
+                    break;
+                }
+            }
         }
-        if (votes.isEmpty()) {
-            throw new ImageFormatException("no symbol pv_ops, and no site holds an indirect call to find it from"
-                    + " (already prelinked?)");
+        if (!votes.isEmpty()) {
+            Map.Entry<Long, Integer> best = Collections.max(votes.entrySet(), Map.Entry.comparingByValue());
+            out[0] = best.getKey();
+            return "from the sites' calls (" + best.getValue() + " of " + paraSites.size() + " agree"
+                    + (votes.size() > 1 ? "; " + (votes.size() - 1) + " other tables named" : "") + ")";
         }
-        Map.Entry<Long, Integer> best = Collections.max(votes.entrySet(), Map.Entry.comparingByValue());
-        out[0] = best.getKey();
-        int agreeing = best.getValue();
-        return "from the sites' calls (" + agreeing + " of " + sites.size() + " agree"
-                + (votes.size() > 1 ? "; " + (votes.size() - 1) + " other tables named" : "") + ")";
+        if (!slotAddresses.isEmpty()) {
+            out[0] = Collections.min(slotAddresses, Long::compareUnsigned);
+            return "the lowest slot the direct-call sites read (no symbol, no export: slot numbers count from it)";
+        }
+        throw new ImageFormatException("no symbol pv_ops, no exported pv_ops in __ksymtab, and no site holds an"
+                + " indirect call to find it from (already prelinked?): give its address (--pv-ops ADDR)");
     }
 
     private List<SlotTarget> classifySlots() {
@@ -277,7 +591,7 @@ public final class KernelImage {
         Map<Integer, ClobberSet> allowed = new HashMap<>();
         Map<Integer, Boolean> calleeSave = new HashMap<>();
         SlotClassifier classifier = new SlotClassifier(elf);
-        ClobberSet ret = classifier.returnRegisters();
+        ClobberSet ret = SlotClassifier.returnRegisters(isa());
         for (PatchSite s : sites) {
             minLength.merge(s.type(), new int[] {s.length()}, (a, b) -> a[0] <= b[0] ? a : b);
             allowed.merge(s.type(), s.clobbers(), (a, b) -> ClobberSet.ofBits(a.bits() & b.bits()));
@@ -303,6 +617,6 @@ public final class KernelImage {
 
     @Override
     public String toString() {
-        return "KernelImage{" + elf + ", " + para.layout() + ", sites=" + sites.size() + "}";
+        return "KernelImage{" + elf + ", " + tables() + ", sites=" + sites.size() + "}";
     }
 }

@@ -12,10 +12,14 @@ import java.util.zip.GZIPInputStream;
  * Gets the vmlinux ELF out of a compressed kernel ({@code vmlinuz}, a bzImage): the setup
  * header gives the payload's offset and length; the payload's magic gives its compression.
  *
- * <p>gzip and LZ4 (the kernel's legacy frame, Debian's x86-64 choice) are read with the JDK and
- * pvpatch's own LZ4 block decoder; XZ (Debian's i386 choice) needs {@code org.tukaani:xz} on the
- * class or module path, which the {@code pvpatch} command carries. Other compressions (zstd,
- * bzip2, LZMA, LZO) are named in the error, with the extraction command to run instead.
+ * <p>gzip and LZ4 (the kernel's legacy frame, Debian 11's x86-64 choice) are read with the JDK and
+ * pvpatch's own LZ4 block decoder. Two need an optional library on the class or module path,
+ * which the {@code pvpatch} command's jar carries: XZ (Debian's i386 choice) needs
+ * {@code org.tukaani:xz} (module {@code org.tukaani.xz}), and zstd (Debian 12 and 13 x86-64)
+ * needs {@code com.github.luben:zstd-jni} (module {@code com.github.luben.zstd_jni}), the
+ * reference libzstd over JNI: the pure-Java decoders stop short of the kernel's 128 MB window. Without it, such a payload is an {@link ImageFormatException} naming the artifact,
+ * the module and {@code --add-modules}. Other compressions (bzip2, LZMA, LZO) are named in the
+ * error, with the extraction command to run instead.
  *
  * <pre>{@code
  * byte[] vmlinux = KernelPayload.extract(Files.readAllBytes(Path.of("/boot/vmlinuz-6.1.0-56-amd64")));
@@ -70,10 +74,29 @@ public final class KernelPayload {
     /**
      * {@return the bytes of a compressed kernel payload}
      *
-     * @param payload gzip, LZ4 legacy frame or XZ bytes
-     * @throws ImageFormatException if the format is unknown, unsupported here, or corrupt
+     * @param payload gzip, LZ4 legacy frame, XZ or zstd bytes
+     * @throws ImageFormatException if the format is unknown, unsupported here, or corrupt, or
+     *     its optional decoder is not on the class or module path
      */
     public static byte[] decompress(byte[] payload) {
+        return decompress(payload, KernelPayload::present);
+    }
+
+    /** {@return whether class {@code name} can be loaded here} */
+    static boolean present(String name) {
+        try {
+            Class.forName(name, false, KernelPayload.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@link #decompress(byte[])}, with the test of whether an optional decoder's class is
+     * present given: the seam through which a test takes a decoder away.
+     */
+    static byte[] decompress(byte[] payload, java.util.function.Predicate<String> classPresent) {
         try {
             if (startsWith(payload, 0x1F, 0x8B)) {
                 return readAll(new GZIPInputStream(new ByteArrayInputStream(payload)));
@@ -82,13 +105,25 @@ public final class KernelPayload {
                 return lz4Legacy(payload);
             }
             if (startsWith(payload, 0xFD, '7', 'z', 'X', 'Z', 0x00)) {
-                return Xz.decompress(payload);
+                OptionalDecoder.XZ.require(classPresent);
+                try {
+                    return Xz.decompress(payload);
+                } catch (LinkageError e) {
+                    throw OptionalDecoder.XZ.missing(e);
+                }
+            }
+            if (startsWith(payload, 0x28, 0xB5, 0x2F, 0xFD)) {
+                OptionalDecoder.ZSTD.require(classPresent);
+                try {
+                    return Zstd.decompress(payload);
+                } catch (LinkageError e) {
+                    throw OptionalDecoder.ZSTD.missing(e);
+                }
             }
         } catch (IOException e) {
             throw new ImageFormatException("corrupt kernel payload: " + e.getMessage(), e);
         }
-        String format = startsWith(payload, 0x28, 0xB5, 0x2F, 0xFD) ? "zstd"
-                : startsWith(payload, 'B', 'Z', 'h') ? "bzip2"
+        String format = startsWith(payload, 'B', 'Z', 'h') ? "bzip2"
                 : startsWith(payload, 0x5D, 0x00, 0x00) ? "LZMA"
                 : startsWith(payload, 0x89, 'L', 'Z', 'O') ? "LZO" : null;
         throw new ImageFormatException(format == null
@@ -215,22 +250,81 @@ public final class KernelPayload {
         return java.util.HexFormat.ofDelimiter(" ").formatHex(b, 0, Math.min(6, b.length));
     }
 
+    /** The optional decoders: which class proves one is there, and what to add when it is not. */
+    private enum OptionalDecoder {
+        XZ("XZ", "org.tukaani.xz.SingleXZInputStream", "org.tukaani:xz", "org.tukaani.xz"),
+        ZSTD("zstd", "com.github.luben.zstd.Zstd", "com.github.luben:zstd-jni", "com.github.luben.zstd_jni");
+
+        private final String format;
+        private final String probe;
+        private final String artifact;
+        private final String module;
+
+        OptionalDecoder(String format, String probe, String artifact, String module) {
+            this.format = format;
+            this.probe = probe;
+            this.artifact = artifact;
+            this.module = module;
+        }
+
+        void require(java.util.function.Predicate<String> classPresent) {
+            if (!classPresent.test(probe)) {
+                throw missing(null);
+            }
+        }
+
+        ImageFormatException missing(Throwable cause) {
+            String m = "the kernel payload is " + format + ", whose decoder is not here: put the Maven artifact "
+                    + artifact + " on the class path, or on the module path with --add-modules " + module
+                    + " (module " + module + "); the pvpatch command's jar carries it"
+                    + (cause == null ? "" : " (" + cause + ")");
+            return cause == null ? new ImageFormatException(m) : new ImageFormatException(m, cause);
+        }
+    }
+
     /** XZ through org.tukaani.xz, loaded only when an XZ payload is met (an optional dependency). */
     private static final class Xz {
         /** The most memory the XZ decoder may use, in KiB: a 32 MiB dictionary and then some. */
         private static final int XZ_MEMORY_KIB = 64 << 10;
 
         static byte[] decompress(byte[] payload) throws IOException {
-            try {
-                Class.forName("org.tukaani.xz.SingleXZInputStream", false, KernelPayload.class.getClassLoader());
-            } catch (ClassNotFoundException | LinkageError e) {
-                throw new ImageFormatException("the kernel payload is XZ, which needs org.tukaani:xz on the class or"
-                        + " module path (the pvpatch command has it)");
-            }
             // One stream only: the kernel appends its uncompressed size after the XZ stream.
             // The memory limit refuses a header asking for a huge dictionary (up to 4 GiB from a few
             // bytes) before it is allocated; the kernel's xz_wrap.sh uses 32 MiB.
             return readAll(new org.tukaani.xz.SingleXZInputStream(new ByteArrayInputStream(payload), XZ_MEMORY_KIB));
+        }
+    }
+
+    /**
+     * zstd through zstd-jni, loaded only when a zstd payload is met. The kernel appends the
+     * uncompressed size (32-bit little-endian) after the frame; it sizes the output, and a
+     * one-shot decode into it needs no window buffer.
+     */
+    private static final class Zstd {
+        static byte[] decompress(byte[] payload) {
+            if (payload.length < 8) {
+                throw new ImageFormatException("corrupt zstd payload: " + payload.length + " bytes");
+            }
+            long size = u32(payload, payload.length - 4);
+            if (size > MAX_VMLINUX) {
+                throw new ImageFormatException("the zstd payload says it unpacks to " + size + " bytes, more than "
+                        + MAX_VMLINUX);
+            }
+            byte[] out = new byte[(int) size];
+            long n;
+            try {
+                n = com.github.luben.zstd.Zstd.decompressByteArray(out, 0, out.length, payload, 0, payload.length - 4);
+            } catch (RuntimeException e) {   // ZstdException: the frame is corrupt, or larger than the trailer says
+                throw new ImageFormatException("corrupt zstd payload: " + e.getMessage(), e);
+            }
+            if (com.github.luben.zstd.Zstd.isError(n)) {
+                throw new ImageFormatException("corrupt zstd payload: " + com.github.luben.zstd.Zstd.getErrorName(n));
+            }
+            if (n != out.length) {
+                throw new ImageFormatException("the zstd payload unpacked to " + n + " bytes, not the " + size
+                        + " its trailer says");
+            }
+            return out;
         }
     }
 }

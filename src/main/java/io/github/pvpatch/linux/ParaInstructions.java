@@ -54,7 +54,8 @@ public final class ParaInstructions {
     public static ParaInstructions read(ElfFile elf, Optional<ParaLayout> layout) {
         Objects.requireNonNull(elf, "elf");
         ElfFile.Section section = elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
-                "no " + SECTION + " section: not a paravirtualized kernel image or module"));
+                "no " + SECTION + " section (Linux 6.8 and later record paravirt sites in .altinstructions: see"
+                + " AltInstructions and KernelImage)"));
         if (layout.isPresent()) {
             return new ParaInstructions(layout.get(), decode(elf, section, layout.get()));
         }
@@ -166,7 +167,7 @@ public final class ParaInstructions {
         return out;
     }
 
-    private static Map<Long, ElfFile.Relocation> index(ElfFile elf, ElfFile.Section code) {
+    static Map<Long, ElfFile.Relocation> index(ElfFile elf, ElfFile.Section code) {
         Map<Long, ElfFile.Relocation> m = new HashMap<>();
         for (ElfFile.Relocation r : elf.relocations(code)) {
             m.put(r.offset(), r);
@@ -179,7 +180,7 @@ public final class ParaInstructions {
      * {@code pv_ops} plus the slot's offset (minus 4 for the x86-64 PC-relative forms, whose
      * displacement counts from the end of the instruction).
      */
-    private static OptionalInt callSlot(ElfFile elf, Map<Long, ElfFile.Relocation> inCode, long site, int length) {
+    static OptionalInt callSlot(ElfFile elf, Map<Long, ElfFile.Relocation> inCode, long site, int length) {
         for (long at = site; at + 4 <= site + length; at++) {
             ElfFile.Relocation r = inCode.get(at);
             if (r == null) {

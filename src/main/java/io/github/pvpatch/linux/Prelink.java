@@ -4,6 +4,8 @@ import io.github.pvpatch.CodeBuffer;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.Op;
+import io.github.pvpatch.OpsTable;
+import io.github.pvpatch.verify.NativeScanner;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.SiteCheck;
@@ -14,15 +16,36 @@ import io.github.pvpatch.verify.SiteVerifier;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
- * Offline prelinking of a kernel image: every {@code .parainstructions} site patched for the ops
- * the image's {@code pv_ops} holds at boot, in a copy of the ELF in which no byte outside the
- * sites changes. All sections are planned before anything is written.
+ * Offline prelinking of a kernel image: every paravirt site patched to what the kernel itself
+ * would leave there when it boots on a machine with the options' {@link CpuFeatures}, in a copy
+ * of the ELF. All sections are planned before anything is written.
+ *
+ * <p>Per site ({@link ParavirtSite.Outcome}): the native replacement {@code .altinstructions}
+ * attaches to it when its condition holds (the last that applies, in table order, as the kernel
+ * applies them), relocated to the site and NOP-padded; else what the slot holds, as a direct
+ * call or NOPs, or, beyond the kernel, its body inlined when it is short enough. Never a call
+ * where the kernel would inline. On a paravirtualized profile a site no replacement covers is
+ * left to the kernel, and so is a site already prelinked.
+ *
+ * <p><b>Bytes changed outside the sites.</b> A 6.8+ kernel's boot-time pass ({@code
+ * alt_replace_call}) {@code BUG()}s on a direct-call entry whose site is no longer {@code ff 15};
+ * so for each prelinked site the prelink sets {@code ALT_FLAG_NOT} in its direct-call entry: one
+ * bit, bit 0 of byte 10 of the 14-byte entry ({@code ft_flags} bit 16), turning its condition
+ * {@code ALWAYS} into {@code ALT_NOT(ALWAYS)}, which no machine meets, so the kernel skips the
+ * entry ({@code !boot_cpu_has(cpuid) == !(flags & ALT_FLAG_NOT)}). It also marks the site as
+ * prelinked for a later read. The attached replacements are left as they are: on the profile,
+ * the one that applies is the one the prelink wrote, and the kernel writing the same
+ * instructions again changes nothing. {@link Result#edits()} lists every such byte; a 6.1 image
+ * needs none (its boot re-patches {@code .parainstructions} sites from their type, whatever they hold).
  */
 public final class Prelink {
     private Prelink() {
@@ -34,21 +57,34 @@ public final class Prelink {
      * @param mode strict (a site that cannot be patched stops the prelink) or lenient (it stays
      *     as it is and is reported)
      * @param verify whether every site is checked with the disassembler before and after
+     * @param features the feature bits of the machine the image will boot on
      */
-    public record Options(PatchOptions.Mode mode, boolean verify) {
+    public record Options(PatchOptions.Mode mode, boolean verify, CpuFeatures features) {
         /**
          * Checks the components.
          *
          * @param mode strict or lenient
          * @param verify whether to verify
+         * @param features the machine's features
          */
         public Options {
             Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(features, "features");
         }
 
-        /** {@return strict, not verified} */
+        /**
+         * Options for the default machine (bare metal or an emulator).
+         *
+         * @param mode strict or lenient
+         * @param verify whether to verify
+         */
+        public Options(PatchOptions.Mode mode, boolean verify) {
+            this(mode, verify, CpuFeatures.defaults());
+        }
+
+        /** {@return strict, not verified, bare metal} */
         public static Options defaults() {
-            return new Options(PatchOptions.Mode.STRICT, false);
+            return new Options(PatchOptions.Mode.STRICT, false, CpuFeatures.defaults());
         }
 
         /**
@@ -57,7 +93,7 @@ public final class Prelink {
          * @param on whether to verify
          */
         public Options withVerify(boolean on) {
-            return new Options(mode, on);
+            return new Options(mode, on, features);
         }
 
         /**
@@ -66,28 +102,78 @@ public final class Prelink {
          * @param newMode strict or lenient
          */
         public Options withMode(PatchOptions.Mode newMode) {
-            return new Options(newMode, verify);
+            return new Options(newMode, verify, features);
         }
+
+        /**
+         * {@return these options for a machine with {@code newFeatures}}
+         *
+         * @param newFeatures the machine's feature bits
+         */
+        public Options withFeatures(CpuFeatures newFeatures) {
+            return new Options(mode, verify, newFeatures);
+        }
+    }
+
+    /**
+     * One byte a prelink changed outside every site.
+     *
+     * @param fileOffset where in the ELF file
+     * @param address its run-time address
+     * @param before the byte before
+     * @param after the byte after
+     * @param why what it is, such as {@code ".altinstructions entry 12: ALT_FLAG_NOT set"}
+     */
+    public record Edit(long fileOffset, long address, int before, int after, String why) {
     }
 
     /**
      * A prelinked image.
      *
      * @param image the new ELF bytes
-     * @param plans the plan of each section that has sites, by section name
+     * @param plans the plan of each section's slot sites (those patched for what their slot
+     *     holds), by section name
+     * @param replacementPlans the plans of the sites patched with a native replacement
      * @param verified how many sites the disassembler checked (0 when not asked)
+     * @param outcomes how many sites had each outcome on the profile
+     * @param edits every byte changed outside the sites
      */
-    public record Result(byte[] image, Map<String, PatchPlan> plans, int verified) {
-        /** {@return how many sites each strategy rewrote, over all sections} */
+    public record Result(byte[] image, Map<String, PatchPlan> plans, List<PatchPlan> replacementPlans, int verified,
+            Map<ParavirtSite.Outcome, Integer> outcomes, List<Edit> edits) {
+        /**
+         * Copies the collections.
+         *
+         * @param image the image
+         * @param plans the slot plans
+         * @param replacementPlans the replacement plans
+         * @param verified how many verified
+         * @param outcomes the outcomes
+         * @param edits the edits
+         */
+        public Result {
+            plans = Collections.unmodifiableMap(new LinkedHashMap<>(plans));
+            replacementPlans = List.copyOf(replacementPlans);
+            outcomes = Collections.unmodifiableMap(new EnumMap<>(outcomes));
+            edits = List.copyOf(edits);
+        }
+
+        /** {@return how many sites each strategy rewrote, over all sections and plans} */
         public Map<Strategy, Integer> countByStrategy() {
             Map<Strategy, Integer> all = new EnumMap<>(Strategy.class);
-            plans.values().forEach(p -> p.countByStrategy().forEach((k, v) -> all.merge(k, v, Integer::sum)));
+            allPlans().forEach(p -> p.countByStrategy().forEach((k, v) -> all.merge(k, v, Integer::sum)));
             return Collections.unmodifiableMap(all);
         }
 
-        /** {@return the number of sites} */
+        /** {@return every plan: the slot plans, then the replacement plans} */
+        public List<PatchPlan> allPlans() {
+            List<PatchPlan> all = new ArrayList<>(plans.values());
+            all.addAll(replacementPlans);
+            return all;
+        }
+
+        /** {@return the number of sites planned (those left to the kernel or already prelinked are not)} */
         public int sites() {
-            return plans.values().stream().mapToInt(PatchPlan::size).sum();
+            return allPlans().stream().mapToInt(PatchPlan::size).sum();
         }
     }
 
@@ -103,19 +189,74 @@ public final class Prelink {
         SiteCheck check = options.verify() ? SiteVerifier.perSite(k::formOf) : new SlotCallCheck(k);
         PatchOptions patch = PatchOptions.defaults().withMode(options.mode()).withCheck(check);
         requireDisjoint(k.sitesBySection().keySet());
+        List<ParavirtSite> infos = k.paravirtSites(options.features());
+        Map<ParavirtSite.Outcome, Integer> outcomes = new EnumMap<>(ParavirtSite.Outcome.class);
+        infos.forEach(s -> outcomes.merge(s.outcome(), 1, Integer::sum));
+        Map<Integer, List<PatchSite>> slotSites = new TreeMap<>();
+        Map<String, List<PatchSite>> replSites = new LinkedHashMap<>();
+        Map<String, Op> replOps = new HashMap<>();
+        Map<String, Integer> replSection = new HashMap<>();
+        Map<Long, AltEntry> directCallOf = new HashMap<>();
+        for (int i = 0; i < k.sites().size(); i++) {
+            ParavirtSite info = infos.get(i);
+            PatchSite site = k.sites().get(i);
+            int section = k.records().get(i).section();
+            if (info.outcome() == ParavirtSite.Outcome.SLOT) {
+                slotSites.computeIfAbsent(section, x -> new ArrayList<>()).add(site);
+            } else if (info.outcome() == ParavirtSite.Outcome.REPLACEMENT) {
+                AltEntry e = info.chosen().orElseThrow();
+                byte[] code = k.elf().read(e.replacementAddress(), e.replacementLength());
+                Op.Native op = NativeScanner.scan(k.isa(), e.replacementAddress(), code);
+                // Sites of one slot and one position-independent replacement share a plan.
+                String key = section + ":" + site.type() + ":" + HexFormat.of().formatHex(code)
+                        + (op.relocations().isEmpty() ? "" : "@" + Long.toHexString(e.replacementAddress()));
+                replSites.computeIfAbsent(key, x -> new ArrayList<>()).add(site);
+                replOps.put(key, op);
+                replSection.put(key, section);
+            } else {
+                continue;
+            }
+            info.directCall().ifPresent(e -> directCallOf.put(site.address(), e));
+        }
         Map<String, PatchPlan> plans = new LinkedHashMap<>();
         List<PatchPlan> ordered = new ArrayList<>();
-        for (Map.Entry<ElfFile.Section, List<PatchSite>> e : k.sitesBySection().entrySet()) {
-            ElfFile.Section s = e.getKey();
+        OpsTable nativeOps = slotSites.isEmpty() ? OpsTable.empty() : k.nativeOps();
+        for (Map.Entry<Integer, List<PatchSite>> e : slotSites.entrySet()) {
+            ElfFile.Section s = k.elf().sections().get(e.getKey());
             // The buffer is the section's bytes inside the copy: applying writes the new image.
-            CodeBuffer code = CodeBuffer.wrap(image, (int) s.offset(), (int) s.size(), s.address());
-            PatchPlan plan = PatchPlan.of(code, e.getValue(), k.nativeOps(), patch);
+            PatchPlan plan = PatchPlan.of(buffer(image, s), e.getValue(), nativeOps, patch);
             plans.put(s.name(), plan);
+            ordered.add(plan);
+        }
+        List<PatchPlan> replacementPlans = new ArrayList<>();
+        for (Map.Entry<String, List<PatchSite>> e : replSites.entrySet()) {
+            ElfFile.Section s = k.elf().sections().get(replSection.get(e.getKey()));
+            OpsTable ops = OpsTable.builder().put(e.getValue().get(0).type(), replOps.get(e.getKey())).build();
+            PatchPlan plan = PatchPlan.of(buffer(image, s), e.getValue(), ops, patch);
+            replacementPlans.add(plan);
             ordered.add(plan);
         }
         for (PatchPlan plan : ordered) {
             plan.apply();
         }
+        // 6.8+: turn off the direct-call entry of every site now prelinked, so the boot leaves it.
+        List<Edit> edits = new ArrayList<>();
+        for (PatchPlan plan : ordered) {
+            for (int i = 0; i < plan.size(); i++) {
+                AltEntry e = directCallOf.get(plan.sites().get(i).address());
+                if (e == null || plan.strategy(i) == Strategy.LEFT_UNPATCHED || e.isPrelinkedMark()) {
+                    continue;
+                }
+                int at = (int) e.entryOffset() + 10;
+                int before = image[at] & 0xFF;
+                image[at] = (byte) (before | AltInstructions.ALT_FLAG_NOT);
+                ElfFile.Section table = k.altInstructions().orElseThrow().section();
+                edits.add(new Edit(at, table.address() + (at - table.offset()), before, image[at] & 0xFF,
+                        AltInstructions.SECTION + " entry " + e.index() + " (site 0x" + Long.toHexString(e.address())
+                        + "): ALT_FLAG_NOT set, ALWAYS DIRECT_CALL -> ALT_NOT(ALWAYS) DIRECT_CALL, skipped at boot"));
+            }
+        }
+        edits.sort(java.util.Comparator.comparingLong(Edit::fileOffset));
         int verified = 0;
         if (options.verify()) {
             for (PatchPlan plan : ordered) {
@@ -124,7 +265,7 @@ public final class Prelink {
                 }
             }
         }
-        return new Result(image, Collections.unmodifiableMap(plans), verified);
+        return new Result(image, plans, replacementPlans, verified, outcomes, edits);
     }
 
     /**
@@ -147,6 +288,9 @@ public final class Prelink {
         }
     }
 
+    private static CodeBuffer buffer(byte[] image, ElfFile.Section s) {
+        return CodeBuffer.wrap(image, (int) s.offset(), (int) s.size(), s.address());
+    }
     /** The site's bytes hold, at its call offset, an indirect call or jump reading its own slot. */
     private static final class SlotCallCheck implements SiteCheck {
         private final KernelImage k;

@@ -86,14 +86,14 @@ final class SlotClassifier {
         }
         // A C function destroys what the ABI lets it. A slot used at callee-save sites holds,
         // by the kernel's contract, a function that saves everything else: assumed, not proven.
-        ClobberSet clobbers = calleeSave ? returnRegisters() : ClobberSet.callerSaved(isa);
+        ClobberSet clobbers = calleeSave ? returnRegisters(isa) : ClobberSet.callerSaved(isa);
         return new SlotTarget(type, target, SlotTarget.Kind.FUNCTION, Op.call(target, clobbers, true),
                 calleeSave ? SlotTarget.Evidence.KERNEL_CONTRACT : SlotTarget.Evidence.C_ABI,
                 calleeSave ? "function, assumed callee-save by the kernel's contract" : "function (C ABI clobbers)");
     }
 
     /** {@return the registers a callee-save function may destroy: eax and edx on i386 (CLBR_RET_REG), rax on x86-64} */
-    ClobberSet returnRegisters() {
+    static ClobberSet returnRegisters(Isa isa) {
         return isa == Isa.X86_32 ? ClobberSet.of(Register.EAX, Register.EDX) : ClobberSet.of(Register.RAX);
     }
 

@@ -48,9 +48,13 @@ class MainTest {
     void sitesListsEveryRecordOfImagesAndModules() {
         Run image = run("sites", IMAGES.resolve("pvsample-x86_64-stripped").toString());
         assertEquals(0, image.status(), image.err());
-        assertTrue(image.out().contains("x86-64 vmlinux, ABSOLUTE_64 records, 9 sites; pv_ops 0x"), image.out());
+        assertTrue(image.out().contains("x86-64 vmlinux, .parainstructions ABSOLUTE_64, 9 sites; pv_ops 0x"),
+                image.out());
         assertTrue(image.out().contains("from the sites' calls (9 of 9 agree)"), image.out());
-        assertEquals(9 + 2, image.out().lines().count());
+        // A header, a column header, the 9 sites, and the counts by table and by outcome.
+        assertEquals(2 + 9 + 2, image.out().lines().count());
+        assertTrue(image.out().contains("sites by table: {PARAINSTRUCTIONS=9}"), image.out());
+        assertTrue(image.out().contains("sites by outcome on {ALWAYS}: {SLOT=9}"), image.out());
         Run module = run("sites", IMAGES.resolve("pvsample-i386-module.o").toString());
         assertEquals(0, module.status(), module.err());
         assertTrue(module.out().contains("x86-32 module"), module.out());
@@ -72,11 +76,24 @@ class MainTest {
         assertEquals(before.length, after.length);
         Run d = run("diff", in.toString(), out.toString());
         assertEquals(1, d.status(), d.err());   // diff(1): 1 when they differ
-        assertTrue(d.out().endsWith("9 of 9 sites differ\n"), d.out());
+        assertTrue(d.out().contains("9 of 9 sites differ\n"), d.out());
+        assertTrue(d.out().endsWith("0 bytes differ outside the sites\n"), d.out());
         assertTrue(d.out().contains("+ fb 0f 1f 84 00 00 00 00 00 90     sti; nop"), d.out());
         Run same = run("diff", in.toString(), in.toString());
         assertEquals(0, same.status(), same.err());
-        assertTrue(same.out().endsWith("0 of 9 sites differ\n"), same.out());
+        assertTrue(same.out().contains("0 of 9 sites differ\n"), same.out());
+        // pvpatch's own output is first-class input: diff in the other order, sites, prelink again.
+        Run reversed = run("diff", out.toString(), in.toString());
+        assertEquals(1, reversed.status(), reversed.err());
+        assertTrue(reversed.out().contains("9 of 9 sites differ\n"), reversed.out());
+        assertTrue(reversed.out().contains("- fb 0f 1f 84 00 00 00 00 00 90     sti; nop"), reversed.out());
+        Run listed = run("sites", out.toString());
+        assertEquals(0, listed.status(), listed.err());
+        assertTrue(listed.out().contains("{PRELINKED=9}"), listed.out());
+        Path twice = dir.resolve("twice");
+        Run again = run("prelink", out.toString(), "-o", twice.toString());
+        assertEquals(0, again.status(), again.err());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(after, Files.readAllBytes(twice));
     }
 
     @Test
@@ -128,5 +145,48 @@ class MainTest {
         Run help = run("--help");
         assertEquals(0, help.status());
         assertTrue(help.out().contains("pvpatch prelink <image> -o <out>"));
+    }
+
+    @Test
+    void cpuFeaturesChooseWhatSitesAndPrelinkWrite() throws IOException {
+        Path in = dir.resolve("alt");
+        Files.write(in, io.github.pvpatch.linux.AltImage.sample(false));
+        Run bare = run("sites", in.toString());
+        assertEquals(0, bare.status(), bare.err());
+        assertTrue(bare.out().contains(".altinstructions FT_FLAGS_14, 3 sites"), bare.out());
+        assertTrue(bare.out().contains("*ALT_NOT(XENPV) [fa]"), bare.out());
+        assertTrue(bare.out().contains("*ALT_NOT(PVUNLOCK) [c6 07 00]"), bare.out());
+        assertTrue(bare.out().contains("sites by table: {ALTINSTRUCTIONS=3}"), bare.out());
+        assertTrue(bare.out().contains("sites by outcome on {ALWAYS}: {REPLACEMENT=2, SLOT=1}"), bare.out());
+        Run kvm = run("sites", in.toString(), "--cpu-features", "PVUNLOCK,277");
+        assertEquals(0, kvm.status(), kvm.err());
+        assertTrue(kvm.out().contains(" ALT_NOT(PVUNLOCK) [c6 07 00]"), kvm.out());   // listed, not chosen
+        assertTrue(kvm.out().contains("{REPLACEMENT=1, LEFT_TO_KERNEL=2}"), kvm.out());
+        Path out = dir.resolve("alt.pre");
+        Run p = run("prelink", in.toString(), "-o", out.toString(), "--verify");
+        assertEquals(0, p.status(), p.err());
+        assertTrue(p.out().contains("bytes changed outside the sites: 3"), p.out());
+        Run d = run("diff", out.toString(), in.toString());
+        assertEquals(0, d.status(), d.err());
+        assertTrue(d.out().contains("3 of 3 sites differ"), d.out());
+        assertTrue(d.out().contains(".altinstructions+0x26 (entry 2): 03 -> 02"), d.out());
+        assertTrue(d.out().endsWith("3 bytes differ outside the sites\n"), d.out());
+        Run given = run("sites", in.toString(), "--pv-ops", "0xffffffff82000030");
+        assertTrue(given.out().contains("pv_ops 0xffffffff82000030 (given)"), given.out());
+        assertEquals(2, run("sites", in.toString(), "--cpu-features", "KVM").status());
+        assertEquals(2, run("sites", in.toString(), "--pv-ops", "xyz").status());
+        assertTrue(run("--help").out().contains("--cpu-features LIST"));
+    }
+
+    @Test
+    void aBadAlternativesTableIsRefusedAndNothingIsWritten() throws IOException {
+        Path in = dir.resolve("bad-alt");
+        Files.write(in, io.github.pvpatch.linux.AltImage.sample(true));
+        Path out = dir.resolve("bad-alt.pre");
+        Run r = run("prelink", in.toString(), "-o", out.toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains(".altinstructions entry 1 at 0xffffffff8310000e"), r.err());
+        assertTrue(r.err().contains("outside .altinstr_replacement"), r.err());
+        assertFalse(Files.exists(out));
     }
 }

@@ -45,7 +45,7 @@ class KernelImageTest {
         assertEquals(9, k.sites().size());
         ParaLayout want = name.endsWith("relative") ? ParaLayout.RELATIVE_6
                 : isa == Isa.X86_64 ? ParaLayout.ABSOLUTE_64 : ParaLayout.ABSOLUTE_32;
-        assertEquals(want, k.paraInstructions().layout());
+        assertEquals(want, k.paraInstructions().orElseThrow().layout());
         assertEquals(name.endsWith("stripped") || name.endsWith("relative") ? "from the sites' calls (9 of 9 agree)"
                 : "symbol pv_ops", k.pvOpsSource());
         Map<Integer, SlotTarget.Kind> kinds = new java.util.TreeMap<>();
@@ -101,8 +101,8 @@ class KernelImageTest {
         KernelImage m = KernelImage.read(image(name));
         assertTrue(m.elf().isRelocatable());
         assertTrue(m.pvOps().isEmpty());
-        assertEquals(9, m.paraInstructions().sites().size());
-        for (ParaSite p : m.paraInstructions().sites()) {
+        assertEquals(9, m.paraInstructions().orElseThrow().sites().size());
+        for (ParaSite p : m.paraInstructions().orElseThrow().sites()) {
             assertEquals(OptionalInt.of(p.type()), p.relocatedSlot(), p.toString());
         }
         // The record naming .init.text resolves into that section, not .text.
@@ -115,7 +115,7 @@ class KernelImageTest {
     void theLayoutCanBeForcedAndAWrongOneIsRefused() throws IOException {
         byte[] file = image("pvsample-x86_64");
         assertEquals(ParaLayout.ABSOLUTE_64, KernelImage.read(file, Optional.of(ParaLayout.ABSOLUTE_64))
-                .paraInstructions().layout());
+                .paraInstructions().orElseThrow().layout());
         ImageFormatException e = assertThrows(ImageFormatException.class,
                 () -> KernelImage.read(file, Optional.of(ParaLayout.RELATIVE_6)));
         assertTrue(e.getMessage().contains("not a whole number") || e.getMessage().contains("outside"), e.getMessage());

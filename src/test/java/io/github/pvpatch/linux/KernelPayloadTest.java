@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,7 +127,16 @@ class KernelPayloadTest {
     void unsupportedAndBrokenPayloadsSaySo() {
         ImageFormatException zstd = assertThrows(ImageFormatException.class,
                 () -> KernelPayload.extract(bzImage(new byte[] {0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, 0, 0})));
-        assertTrue(zstd.getMessage().contains("zstd, which pvpatch does not unpack"), zstd.getMessage());
+        assertTrue(zstd.getMessage().contains("corrupt zstd payload"), zstd.getMessage());
+        byte[] frame = com.github.luben.zstd.Zstd.compress(new byte[100]);
+        byte[] wrongSize = java.util.Arrays.copyOf(frame, frame.length + 4);
+        le32(wrongSize, frame.length, 99);   // the trailer says 99 bytes; the frame holds 100
+        assertTrue(assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(wrongSize)).getMessage()
+                .contains("corrupt zstd payload"));
+        byte[] bomb = java.util.Arrays.copyOf(frame, frame.length + 4);
+        le32(bomb, frame.length, -1);
+        assertTrue(assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(bomb)).getMessage()
+                .contains("more than"));
         ImageFormatException unknown = assertThrows(ImageFormatException.class,
                 () -> KernelPayload.extract(bzImage(new byte[] {1, 2, 3, 4, 5, 6})));
         assertTrue(unknown.getMessage().contains("compression is unknown (first bytes 01 02 03 04 05 06)"),
@@ -140,5 +150,64 @@ class KernelPayloadTest {
                 .contains("runs past the end of the file"));
         assertFalse(KernelPayload.isBzImage(new byte[10]));
         assertThrows(ImageFormatException.class, () -> KernelPayload.extract(new byte[0x300]));
+    }
+
+    @Test
+    void zstdPayloadsUnpackWithTheKernelsSizeTrailerAndItsLargeWindow() {
+        byte[] elf = new byte[3 << 20];
+        new java.util.Random(9).nextBytes(elf);
+        System.arraycopy(elf, 0, elf, 2 << 20, 1 << 20);   // a match 2 MB back
+        elf[0] = 0x7F;
+        elf[1] = 'E';
+        elf[2] = 'L';
+        elf[3] = 'F';
+        byte[] frame;
+        // As the kernel's Makefile: zstd -22 --ultra (a 128 MB window, more than the pure-Java
+        // decoders take), then the uncompressed size appended.
+        try (com.github.luben.zstd.ZstdCompressCtx c = new com.github.luben.zstd.ZstdCompressCtx()) {
+            c.setLevel(19);
+            c.setLong(27);
+            frame = c.compress(elf);
+        }
+        byte[] payload = java.util.Arrays.copyOf(frame, frame.length + 4);
+        le32(payload, frame.length, elf.length);
+        assertArrayEquals(elf, KernelPayload.extract(bzImage(payload)));
+    }
+
+    @Test
+    void aMissingOptionalDecoderIsAnImageFormatExceptionNamingTheRemedy() throws IOException {
+        byte[] zstd = {0x28, (byte) 0xB5, 0x2F, (byte) 0xFD, 0, 0, 0, 0, 0};
+        byte[] xz = {(byte) 0xFD, '7', 'z', 'X', 'Z', 0, 0, 0};
+        // The seam takes the decoder's class away, as a class path without the jar would.
+        ImageFormatException z = assertThrows(ImageFormatException.class,
+                () -> KernelPayload.decompress(zstd, name -> false));
+        assertTrue(z.getMessage().contains("com.github.luben:zstd-jni"), z.getMessage());
+        assertTrue(z.getMessage().contains("--add-modules com.github.luben.zstd_jni"), z.getMessage());
+        ImageFormatException x = assertThrows(ImageFormatException.class,
+                () -> KernelPayload.decompress(xz, name -> false));
+        assertTrue(x.getMessage().contains("org.tukaani:xz"), x.getMessage());
+        assertTrue(x.getMessage().contains("--add-modules org.tukaani.xz"), x.getMessage());
+        // The seam asks about the classes the decoders use; with them present, the payload is read.
+        java.util.Set<String> asked = new java.util.HashSet<>();
+        assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(zstd, n -> asked.add(n) || true));
+        assertTrue(asked.stream().allMatch(KernelPayload::present), asked.toString());
+        assertFalse(KernelPayload.present("org.example.NoSuchDecoder"));
+        // A real class loader without the jars: the library's classes alone, XZ and zstd-jni left out.
+        java.net.URL classes = Path.of("target/classes").toUri().toURL();
+        try (java.net.URLClassLoader bare = new java.net.URLClassLoader(new java.net.URL[] {classes},
+                null)) {   // the boot loader as parent: the platform loader would find the modules of the test run
+            Class<?> c = Class.forName(KernelPayload.class.getName(), true, bare);
+            assertEquals(bare, c.getClassLoader());
+            java.lang.reflect.Method m = c.getMethod("decompress", byte[].class);
+            for (byte[] payload : List.of(zstd, xz)) {
+                java.lang.reflect.InvocationTargetException e = assertThrows(
+                        java.lang.reflect.InvocationTargetException.class, () -> m.invoke(null, (Object) payload));
+                assertEquals(ImageFormatException.class.getName(), e.getCause().getClass().getName(), e.getCause()
+                        .toString());
+                assertTrue(e.getCause().getMessage().contains("--add-modules"), e.getCause().getMessage());
+            }
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 }
