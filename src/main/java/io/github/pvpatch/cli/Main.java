@@ -94,7 +94,7 @@ public final class Main {
 
     static final List<Command> COMMANDS = List.of(
             new Command("demo", "", "patch the bundled sample images, show before/after"),
-            new Command("sites", "<image>", "list the paravirt sites (.parainstructions and .altinstructions), the native replacements each may take, the one the CPU features choose, and what each slot holds"),
+            new Command("sites", "<image>", "list paravirt sites, native replacements and slot contents"),
             new Command("prelink", "<image> -o <out>", "patch every site for the ops the image holds at boot"),
             new Command("diff", "<before> <after>", "the sites that differ, with disassembly"),
             new Command("help", "[<command>]", "this text, or one command's"));
@@ -192,7 +192,9 @@ public final class Main {
                     return OK;
                 case "sites":
                     a.positional(1);
-                    sites(a.input(0, "input"), a.readOptions(), a.features());
+                    KernelImage.ReadOptions readOptions = a.readOptions();
+                    CpuFeatures features = a.features();
+                    sites(a.input(0, "input"), readOptions, features);
                     return OK;
                 case "prelink":
                     prelink(a);
@@ -483,8 +485,21 @@ public final class Main {
 
     /** {@return whether every site's bytes, and every byte outside the sites, are the same in both} */
     private boolean diff(Path before, Path after) throws IOException {
-        KernelImage a = read(before, "before", KernelImage.ReadOptions.defaults());
-        KernelImage b = read(after, "after", KernelImage.ReadOptions.defaults());
+        // Either may be pvpatch's output, whose pv_ops no site's call points at any more: an image
+        // that cannot find its own pv_ops takes the other image's.
+        KernelImage a = readOrNull(before, "before", KernelImage.ReadOptions.defaults());
+        KernelImage b = readOrNull(after, "after", KernelImage.ReadOptions.defaults());
+        if (a == null && b != null && b.pvOps().isPresent()) {
+            a = read(before, "before", KernelImage.ReadOptions.defaults().withPvOps(b.pvOps().getAsLong()));
+        } else if (b == null && a != null && a.pvOps().isPresent()) {
+            b = read(after, "after", KernelImage.ReadOptions.defaults().withPvOps(a.pvOps().getAsLong()));
+        }
+        if (a == null) {
+            a = read(before, "before", KernelImage.ReadOptions.defaults());   // throws its error
+        }
+        if (b == null) {
+            b = read(after, "after", KernelImage.ReadOptions.defaults());
+        }
         if (a.isa() != b.isa()) {
             throw new ImageFormatException("after=" + after + " is " + b.isa().displayName() + ", before="
                     + before + " is " + a.isa().displayName());
@@ -628,6 +643,15 @@ public final class Main {
             return KernelImage.read(bytes, options);
         } catch (ImageFormatException e) {
             throw new ImageFormatException(role + "=" + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@return the image, or null when it is not readable as given (the caller may retry with pv_ops)} */
+    private KernelImage readOrNull(Path file, String role, KernelImage.ReadOptions options) throws IOException {
+        try {
+            return read(file, role, options);
+        } catch (ImageFormatException e) {
+            return null;
         }
     }
 

@@ -149,7 +149,9 @@ class BranchingNativeProperties {
                     for (int i = 0; i < 4; i++) {
                         old[b.fieldOffset() + i] = (byte) (at >>> (8 * i));
                     }
-                    refused(verifier, site, op, original, old, d);
+                    if (!Arrays.equals(old, patched)) {   // a source at the site itself: the old aim was right
+                        refused(verifier, site, op, original, old, d);
+                    }
                 }
             }
         }
