@@ -385,7 +385,8 @@ public final class Main {
             PatchSite s = i < k.sites().size() ? k.sites().get(i) : null;
             List<String> cands = new ArrayList<>();
             for (AltEntry c : p.candidates()) {
-                byte[] repl = elf.read(c.replacementAddress(), c.replacementLength());
+                byte[] repl = elf.read(elf.sections().get(c.replacementSection()), c.replacementOffset(),
+                        c.replacementLength());
                 cands.add((p.chosen().isPresent() && p.chosen().get().equals(c) ? "*" : "") + c.condition() + " ["
                         + hex(repl) + "]");
             }

@@ -227,6 +227,24 @@ public final class ElfFile {
     }
 
     /**
+     * {@return a copy of {@code length} bytes at {@code offset} into section {@code s}}
+     *
+     * @param s a section of this file, with bytes in it
+     * @param offset where in the section
+     * @param length how many
+     * @throws ImageFormatException if the section does not hold them
+     */
+    public byte[] read(Section s, long offset, int length) {
+        if (!s.hasBytes() || offset < 0 || length < 0 || offset > s.size() || length > s.size() - offset) {
+            throw new ImageFormatException("section " + s.name() + " (0x" + Long.toHexString(s.size())
+                    + " bytes) does not hold " + length + " bytes at offset 0x" + Long.toHexString(offset));
+        }
+        check(s.offset() + offset, length, "section " + s.name());
+        int off = (int) (s.offset() + offset);
+        return java.util.Arrays.copyOfRange(bytes, off, off + length);
+    }
+
+    /**
      * {@return a copy of {@code length} bytes at run-time address {@code address}}
      *
      * @param address where the bytes are at run time

@@ -150,6 +150,12 @@ public final class KernelImage {
                 marked.add(e);
                 continue;
             }
+            if (e.feature() != CpuFeatures.ALWAYS || e.not()) {
+                // The kernel's direct-call entries are all ALT_CALL_ALWAYS; another condition is no table
+                // the kernel writes, and setting its NOT bit would not keep a boot from applying it.
+                throw new ImageFormatException(e.where() + ": a direct-call entry under " + e.condition()
+                        + ", where the kernel only writes ALWAYS");
+            }
             fresh.add(e);
             slotAddresses.add(elf.isRelocatable() ? -1L : slotOf(e));
         }

@@ -301,6 +301,9 @@ public final class KernelPayload {
      * one-shot decode into it needs no window buffer.
      */
     private static final class Zstd {
+        /** How many times its own size a zstd payload may claim to unpack to. */
+        static final int MAX_ZSTD_RATIO = 64;
+
         static byte[] decompress(byte[] payload) {
             if (payload.length < 8) {
                 throw new ImageFormatException("corrupt zstd payload: " + payload.length + " bytes");
@@ -309,6 +312,12 @@ public final class KernelPayload {
             if (size > MAX_VMLINUX) {
                 throw new ImageFormatException("the zstd payload says it unpacks to " + size + " bytes, more than "
                         + MAX_VMLINUX);
+            }
+            // The trailer is four bytes anyone can write: no output buffer larger than the frame
+            // could plausibly fill (a kernel packs about 5:1; allow far more) is allocated for it.
+            if (size > (long) payload.length * MAX_ZSTD_RATIO) {
+                throw new ImageFormatException("the zstd payload says it unpacks to " + size + " bytes, more than "
+                        + MAX_ZSTD_RATIO + " times its " + payload.length + " bytes: corrupt");
             }
             byte[] out = new byte[(int) size];
             long n;

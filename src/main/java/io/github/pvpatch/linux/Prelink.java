@@ -205,8 +205,16 @@ public final class Prelink {
                 slotSites.computeIfAbsent(section, x -> new ArrayList<>()).add(site);
             } else if (info.outcome() == ParavirtSite.Outcome.REPLACEMENT) {
                 AltEntry e = info.chosen().orElseThrow();
-                byte[] code = k.elf().read(e.replacementAddress(), e.replacementLength());
-                Op.Native op = NativeScanner.scan(k.isa(), e.replacementAddress(), code);
+                byte[] code = k.elf().read(k.elf().sections().get(e.replacementSection()), e.replacementOffset(),
+                        e.replacementLength());
+                Op.Native op;
+                try {
+                    op = NativeScanner.scan(k.isa(), e.replacementAddress(), code);
+                } catch (IllegalArgumentException bad) {   // bytes that are no instructions, or cut one short
+                    throw new ImageFormatException(".altinstructions entry " + e.index() + " at 0x"
+                            + Long.toHexString(e.entryAddress()) + ": its replacement at 0x"
+                            + Long.toHexString(e.replacementAddress()) + " is not code: " + bad.getMessage(), bad);
+                }
                 // Sites of one slot and one position-independent replacement share a plan.
                 String key = section + ":" + site.type() + ":" + HexFormat.of().formatHex(code)
                         + (op.relocations().isEmpty() ? "" : "@" + Long.toHexString(e.replacementAddress()));
@@ -218,6 +226,7 @@ public final class Prelink {
             }
             info.directCall().ifPresent(e -> directCallOf.put(site.address(), e));
         }
+        requireNoOverlap(slotSites.values(), replSites.values());
         Map<String, PatchPlan> plans = new LinkedHashMap<>();
         List<PatchPlan> ordered = new ArrayList<>();
         OpsTable nativeOps = slotSites.isEmpty() ? OpsTable.empty() : k.nativeOps();
@@ -284,6 +293,27 @@ public final class Prelink {
                             + b.name() + " (file offset 0x" + Long.toHexString(b.offset()) + " size 0x"
                             + Long.toHexString(b.size()) + ") hold sites and overlap in the file");
                 }
+            }
+        }
+    }
+
+    /**
+     * Sites planned apart (a slot's plan, each replacement's) must not share bytes: one plan's
+     * writes would change the bytes another was planned from.
+     */
+    @SafeVarargs
+    private static void requireNoOverlap(java.util.Collection<List<PatchSite>>... groups) {
+        List<PatchSite> all = new ArrayList<>();
+        for (java.util.Collection<List<PatchSite>> g : groups) {
+            g.forEach(all::addAll);
+        }
+        all.sort((x, y) -> Long.compareUnsigned(x.address(), y.address()));
+        for (int i = 1; i < all.size(); i++) {
+            PatchSite a = all.get(i - 1);
+            PatchSite b = all.get(i);
+            if (Long.compareUnsigned(b.address(), a.address() + a.length()) < 0) {
+                throw new ImageFormatException("sites 0x" + Long.toHexString(a.address()) + " (len " + a.length()
+                        + ") and 0x" + Long.toHexString(b.address()) + " (len " + b.length() + ") overlap");
             }
         }
     }

@@ -44,6 +44,12 @@ class ImporterFuzzTest {
                 "lz4"));
         seeds.add(ImporterFuzzer.bzSeed("vmlinuz-xz", Files.readAllBytes(IMAGES.resolve("pvsample-i386-stripped")),
                 "xz"));
+        // .altinstructions in both layouts and both ISAs: 6.8+ direct-call sites, and 6.1-style
+        // replacements attached to .parainstructions sites; one of them in a zstd bzImage.
+        for (io.github.pvpatch.linux.AltImage.Sample a : io.github.pvpatch.linux.AltImage.samples()) {
+            seeds.add(ImporterFuzzer.elfSeed(a.name(), a.bytes()));
+        }
+        seeds.add(ImporterFuzzer.bzSeed("vmlinuz-zstd-alt", io.github.pvpatch.linux.AltImage.sample(false), "zstd"));
         return seeds;
     }
 

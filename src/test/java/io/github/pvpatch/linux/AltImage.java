@@ -61,6 +61,31 @@ public final class AltImage {
         return file;
     }
 
+    /** A named synthetic image, for tests outside this package. */
+    public record Sample(String name, byte[] bytes) {
+    }
+
+    /**
+     * {@return images of both table layouts on both ISAs, each with a native, a NOP and a function
+     * slot's site and replacements under every paravirt feature bit} For tests outside this package.
+     */
+    public static java.util.List<Sample> samples() {
+        java.util.List<Sample> out = new ArrayList<>();
+        for (Isa isa : Isa.values()) {
+            for (boolean direct : new boolean[] {true, false}) {
+                AltImage a = new AltImage(isa, direct);
+                a.replacement(a.site(SLOT_NATIVE), CpuFeatures.XENPV, true, "fa");
+                a.site(SLOT_NOP);
+                int f = a.site(SLOT_FUNCTION);
+                a.replacement(f, CpuFeatures.PVUNLOCK, true, isa == Isa.X86_64 ? "c6 07 00" : "c6 00 00");
+                a.replacement(f, CpuFeatures.VCPUPREEMPT, true, isa == Isa.X86_64 ? "48 31 c0" : "31 c0");
+                out.add(new Sample("alt-" + (direct ? "6.8-" : "6.1-") + isa.name().toLowerCase(java.util.Locale.ROOT),
+                        a.build()));
+            }
+        }
+        return out;
+    }
+
     /** Adds a site calling through {@code slot}; a 6.8+ image gets its direct-call entry. {@return its index} */
     int site(int slot) {
         siteSlots.add(new int[] {slot});
