@@ -3,6 +3,7 @@ package io.github.pvpatch.outside;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
@@ -99,6 +100,24 @@ class LiveClaimsTest {
             q.executeStopped(r);
             assertArrayEquals(original, r.site());
         }
+    }
+
+    @Test
+    void resolveAllocatesNothingSoItAnswersWithTheSameObjects() throws InterruptedException {
+        Ram r = new Ram();
+        PatchPlan plan = plan(Isa.X86_64, r, SiteKind.CALL, Op.call(BASE + 0x8000, ClobberSet.callerSaved(Isa.X86_64)));
+        LivePlan live = WritePlan.patch(plan).requireLive();
+        for (long a = BASE; a < BASE + 0x100; a++) {
+            assertSame(live.resolve(a), live.resolve(a), "resolve(0x" + Long.toHexString(a) + ") allocates");
+        }
+        // thread-safe: answers while another thread executes the plan are the same answers
+        TrapAction expected = live.resolve(SITE);
+        Thread writer = new Thread(() -> live.execute(r));
+        writer.start();
+        for (int i = 0; i < 100_000; i++) {
+            assertSame(expected, live.resolve(SITE));
+        }
+        writer.join();
     }
 
     @Test

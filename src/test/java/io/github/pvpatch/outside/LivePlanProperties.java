@@ -110,7 +110,7 @@ class LivePlanProperties {
                 }
             }
         });
-        assertTrue(kinds[0] > examples() / 10 && kinds[1] > examples() / 10,
+        assertTrue(kinds[0] > examples() / 50 && kinds[1] > examples() / 50,
                 "the generator reaches live and quiescent plans: " + Arrays.toString(kinds));
     }
 
