@@ -120,9 +120,13 @@ public final class ElfFile {
 
     private ElfFile(byte[] bytes) {
         this.bytes = bytes;
-        if (bytes.length < 52 || bytes[0] != 0x7F || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+        if (bytes.length < 4 || bytes[0] != 0x7F || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
             throw new ImageFormatException("not an ELF file: the first bytes are not 7f 45 4c 46 (" + bytes.length
                     + " bytes)");
+        }
+        if (bytes.length < 52) {
+            throw new ImageFormatException("ELF header at file offset 0x0 size 0x34 runs past the end of the file (0x"
+                    + Integer.toHexString(bytes.length) + " bytes): truncated?");
         }
         if (bytes[5] != 1) {
             throw new ImageFormatException("ELF data encoding " + bytes[5] + " is not little-endian");
