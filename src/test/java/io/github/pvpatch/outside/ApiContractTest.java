@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Journal;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
@@ -228,7 +228,7 @@ class ApiContractTest {
             s = Sites.draw(s.seed() + 1);
         }
         Sites i386 = s;
-        OpsTable r8 = OpsTable.builder().put(0, Op.nativeCode("90", ClobberSet.of(io.github.pvpatch.Register.R8))).build();
+        OpsTable r8 = OpsTable.builder().put(0, Op.nativeCode("90", ClobberSet.of(io.github.pvpatch.arch.Register.R8))).build();
         byte[] before = i386.ram().clone();
         PatchBug bug = assertThrows(PatchBug.class, () -> PatchPlan.of(i386.code(), i386.sites().subList(0, 1), r8));
         assertEquals(Violation.OP_KIND_MISMATCH, bug.violation());

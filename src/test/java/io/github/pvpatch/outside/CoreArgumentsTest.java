@@ -3,11 +3,11 @@ package io.github.pvpatch.outside;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.pvpatch.ClobberSet;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
+import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.Relocation;
 import java.util.List;
 import java.util.Map;

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
 import io.github.pvpatch.live.LiveHost;

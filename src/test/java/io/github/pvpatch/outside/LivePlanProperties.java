@@ -242,7 +242,7 @@ class LivePlanProperties {
         if (op == 0xE8) {
             long rel = (to[1] & 0xFF) | (to[2] & 0xFF) << 8 | (to[3] & 0xFF) << 16 | (long) to[4] << 24;
             long target = p.address() + 5 + rel;
-            if (p.isa() == io.github.pvpatch.Isa.X86_32) {
+            if (p.isa() == io.github.pvpatch.arch.Isa.X86_32) {
                 target &= 0xFFFF_FFFFL;
             }
             // the callee returns past the call and the NOPs after it, onto bytes the plan does not change

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchPlan;

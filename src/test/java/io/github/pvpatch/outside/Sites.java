@@ -2,12 +2,12 @@ package io.github.pvpatch.outside;
 
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.CodeBuffer;
-import io.github.pvpatch.Isa;
+import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
-import io.github.pvpatch.Register;
-import io.github.pvpatch.SiteKind;
+import io.github.pvpatch.arch.Register;
+import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.x86.NopTable;
 import java.util.ArrayList;
