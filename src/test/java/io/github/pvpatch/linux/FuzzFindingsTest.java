@@ -130,4 +130,52 @@ class FuzzFindingsTest {
         assertTrue(e.getMessage().contains("corrupt kernel payload"), e.getMessage());
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
     }
+
+    // What the fuzz found once it also mutated .altinstructions images and zstd payloads.
+
+    @Test
+    void aReplacementThatIsNoCodeIsRefusedNamingItsEntry() {
+        for (io.github.pvpatch.arch.Isa isa : io.github.pvpatch.arch.Isa.values()) {
+            AltImage a = new AltImage(isa, true);
+            a.replacement(a.site(AltImage.SLOT_NATIVE), CpuFeatures.XENPV, true, "f2");   // a prefix, no instruction
+            KernelImage k = KernelImage.read(a.build());
+            ImageFormatException e = assertThrows(ImageFormatException.class,
+                    () -> k.prelink(Prelink.Options.defaults()));   // was IllegalArgumentException
+            assertTrue(e.getMessage().startsWith(".altinstructions entry 1 at 0x") && e.getMessage().contains(
+                    "is not code"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aDirectCallEntryUnderAnotherConditionThanAlwaysIsRefused() {
+        AltImage a = new AltImage(io.github.pvpatch.arch.Isa.X86_64, true);
+        a.site(AltImage.SLOT_NATIVE);
+        byte[] file = a.build();
+        put(file, AltImage.entryOffset(file, 0) + 8, 2, CpuFeatures.XENPV);
+        // Prelinked, its NOT bit would make the boot apply it, and alt_replace_call() BUG()s.
+        ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelImage.read(file));
+        assertTrue(e.getMessage().contains("entry 0") && e.getMessage().contains("only writes ALWAYS"),
+                e.getMessage());
+    }
+
+    @Test
+    void aZstdTrailerClaimingFarMoreThanTheFrameCanHoldIsRefusedBeforeAllocating() {
+        byte[] frame = com.github.luben.zstd.Zstd.compress(new byte[1000]);
+        byte[] claim = java.util.Arrays.copyOf(frame, frame.length + 4);
+        put(claim, frame.length, 4, 300L << 20);   // 300 MB, under the 512 MB cap: it was allocated
+        ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(claim));
+        assertTrue(e.getMessage().contains("more than 64 times its"), e.getMessage());
+    }
+
+    @Test
+    void sitesOfDifferentPlansThatOverlapAreRefused() {
+        // The fuzz's input: the 6.1-style x86-64 sample with one .parainstructions length set to 0x9b,
+        // so a slot's site runs over a replacement's (or the other way).
+        byte[] file = AltImage.samples().stream().filter(x -> x.name().equals("alt-6.1-x86_64")).findFirst()
+                .orElseThrow().bytes().clone();
+        file[0x399] = (byte) 0x9b;
+        ImageFormatException e = assertThrows(ImageFormatException.class,
+                () -> KernelImage.read(file).prelink(Prelink.Options.defaults()));   // was IllegalStateException
+        assertTrue(e.getMessage().contains("overlap"), e.getMessage());
+    }
 }
