@@ -32,7 +32,6 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -735,7 +734,8 @@ public final class Main {
         }
 
         KernelImage.ReadOptions readOptions() {
-            KernelImage.ReadOptions o = new KernelImage.ReadOptions(layout(), OptionalLong.empty());
+            KernelImage.ReadOptions o = layout().map(KernelImage.ReadOptions.defaults()::withLayout)
+                    .orElse(KernelImage.ReadOptions.defaults());
             Optional<String> pvOps = value("--pv-ops");
             if (pvOps.isPresent()) {
                 try {
