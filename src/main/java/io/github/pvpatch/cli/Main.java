@@ -595,7 +595,7 @@ public final class Main {
     }
 
     private static ZydisDecoder decoder(KernelImage k) {
-        return ZydisDecoder.of(k.isa() == io.github.pvpatch.arch.Isa.X86_32 ? MachineMode.X86_32 : MachineMode.X86_64);
+        return ZydisDecoder.of(MachineMode.of(k.isa()));
     }
 
     private static String disassemble(ZydisDecoder d, byte[] code, long address) {

@@ -6,6 +6,7 @@ import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -275,10 +276,10 @@ public final class KernelImage {
     private OptionalInt recoverSlot(AltEntry e, List<ParaSite> known, int ptr) {
         ElfFile.Section s = elf.sections().get(e.section());
         int at = (int) (s.offset() + e.offset());
-        if (e.length() < 5 || (bytes[at] & 0xFF) != 0xE8) {
+        if (e.length() < Encodings.BRANCH_REL32_LENGTH || (bytes[at] & 0xFF) != Encodings.CALL_REL32) {
             return OptionalInt.empty();
         }
-        long target = e.address() + 5 + (int) elf.readFileValue(at + 1, 4);
+        long target = e.address() + Encodings.BRANCH_REL32_LENGTH + (int) elf.readFileValue(at + 1, 4);
         if (ptr == 4) {
             target &= 0xFFFFFFFFL;
         }

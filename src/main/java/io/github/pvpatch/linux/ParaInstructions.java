@@ -195,7 +195,8 @@ public final class ParaInstructions {
             if (!sym.name().equals("pv_ops")) {
                 continue;
             }
-            long offset = elf.isa() == Isa.X86_64 && (r.type() == 2 || r.type() == 4) ? r.addend() + 4 : r.addend();
+            long offset = elf.isa() == Isa.X86_64 && ElfConstants.isPcRelative32(r.type())
+                    ? r.addend() + 4 : r.addend();
             int ptr = elf.isa().pointerSize();
             if (offset >= 0 && offset % ptr == 0) {
                 return OptionalInt.of((int) (offset / ptr));
