@@ -14,7 +14,7 @@ import java.util.OptionalInt;
  * {@link #type()}, with push/pop pairs around it for every register a C call may destroy that the
  * site's {@link #clobbers()} do not allow, so it is always correct to run unpatched. The record
  * mirrors the kernel's {@code .parainstructions} entry ({@code instr, type, len, clobbers}) and
- * adds what the original thread asked for: the {@linkplain #callOffset() offset of the call
+ * adds two fields the kernel's entry lacks: the {@linkplain #callOffset() offset of the call
  * instruction} inside the site, and how many of the op's {@linkplain #stackArguments() arguments
  * are on the stack} (pushes inside the site would move them).
  *

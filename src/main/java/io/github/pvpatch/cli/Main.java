@@ -32,7 +32,6 @@ import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.TreeMap;
 
@@ -612,7 +611,7 @@ public final class Main {
     }
 
     private static ZydisDecoder decoder(KernelImage k) {
-        return ZydisDecoder.of(k.isa() == io.github.pvpatch.arch.Isa.X86_32 ? MachineMode.X86_32 : MachineMode.X86_64);
+        return ZydisDecoder.of(MachineMode.of(k.isa()));
     }
 
     private static String disassemble(ZydisDecoder d, byte[] code, long address) {
@@ -760,7 +759,8 @@ public final class Main {
         }
 
         KernelImage.ReadOptions readOptions() {
-            KernelImage.ReadOptions o = new KernelImage.ReadOptions(layout(), OptionalLong.empty());
+            KernelImage.ReadOptions o = layout().map(KernelImage.ReadOptions.defaults()::withLayout)
+                    .orElse(KernelImage.ReadOptions.defaults());
             Optional<String> pvOps = value("--pv-ops");
             if (pvOps.isPresent()) {
                 try {

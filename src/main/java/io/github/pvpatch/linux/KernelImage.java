@@ -6,6 +6,7 @@ import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.arch.SiteKind;
 import io.github.pvpatch.UnpatchedForm;
+import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,26 +69,27 @@ public final class KernelImage {
     private volatile List<SlotTarget> slots;
 
     /**
-     * How to read an image. Immutable.
-     *
-     * @param layout the {@code .parainstructions} layout, or empty to detect it
-     * @param pvOps the address of {@code pv_ops}, or empty to find it (see {@link KernelImage})
+     * How to read an image: the {@code .parainstructions} layout to use or detect, and the address
+     * of {@code pv_ops} to use or find (see {@link KernelImage}). Immutable; start from
+     * {@link #defaults()}.
      */
-    public record ReadOptions(Optional<ParaLayout> layout, OptionalLong pvOps) {
-        /**
-         * Checks the components.
-         *
-         * @param layout the layout
-         * @param pvOps the table's address
-         */
-        public ReadOptions {
-            Objects.requireNonNull(layout, "layout");
-            Objects.requireNonNull(pvOps, "pvOps");
+    public static final class ReadOptions {
+        private static final ReadOptions DEFAULTS = new ReadOptions(null, false, 0);
+
+        /** The layout, or null to detect it (never seen outside: {@link #layout()} is an Optional). */
+        private final ParaLayout layout;
+        private final boolean pvOpsGiven;
+        private final long pvOps;
+
+        private ReadOptions(ParaLayout layout, boolean pvOpsGiven, long pvOps) {
+            this.layout = layout;
+            this.pvOpsGiven = pvOpsGiven;
+            this.pvOps = pvOps;
         }
 
         /** {@return detect the layout, find pv_ops} */
         public static ReadOptions defaults() {
-            return new ReadOptions(Optional.empty(), OptionalLong.empty());
+            return DEFAULTS;
         }
 
         /**
@@ -96,7 +98,7 @@ public final class KernelImage {
          * @param l the layout
          */
         public ReadOptions withLayout(ParaLayout l) {
-            return new ReadOptions(Optional.of(l), pvOps);
+            return new ReadOptions(Objects.requireNonNull(l, "layout"), pvOpsGiven, pvOps);
         }
 
         /**
@@ -105,7 +107,34 @@ public final class KernelImage {
          * @param address the table's address
          */
         public ReadOptions withPvOps(long address) {
-            return new ReadOptions(layout, OptionalLong.of(address));
+            return new ReadOptions(layout, true, address);
+        }
+
+        /** {@return the {@code .parainstructions} layout, or empty to detect it} */
+        public Optional<ParaLayout> layout() {
+            return Optional.ofNullable(layout);
+        }
+
+        /** {@return the address of {@code pv_ops}, or empty to find it} */
+        public OptionalLong pvOps() {
+            return pvOpsGiven ? OptionalLong.of(pvOps) : OptionalLong.empty();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ReadOptions r && layout == r.layout && pvOpsGiven == r.pvOpsGiven
+                    && pvOps == r.pvOps;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(layout, pvOpsGiven, pvOps);
+        }
+
+        @Override
+        public String toString() {
+            return "ReadOptions{layout=" + (layout == null ? "detect" : layout.name()) + ", pvOps="
+                    + (pvOpsGiven ? "0x" + Long.toHexString(pvOps) : "find") + "}";
         }
     }
 
@@ -124,7 +153,8 @@ public final class KernelImage {
                             + AltInstructions.SECTION)
                     + " (a kernel built without CONFIG_PARAVIRT, or not a kernel image or module)");
         }
-        this.para = hasPara ? Optional.of(ParaInstructions.read(elf, options.layout())) : Optional.empty();
+        this.para = hasPara ? Optional.of(options.layout().map(l -> ParaInstructions.read(elf, l))
+                .orElseGet(() -> ParaInstructions.read(elf))) : Optional.empty();
         List<ParaSite> recs = new ArrayList<>();
         List<ParavirtSite.Source> src = new ArrayList<>();
         List<Optional<AltEntry>> dcs = new ArrayList<>();
@@ -252,10 +282,10 @@ public final class KernelImage {
     private OptionalInt recoverSlot(AltEntry e, List<ParaSite> known, int ptr) {
         ElfFile.Section s = elf.sections().get(e.section());
         int at = (int) (s.offset() + e.offset());
-        if (e.length() < 5 || (bytes[at] & 0xFF) != 0xE8) {
+        if (e.length() < Encodings.BRANCH_REL32_LENGTH || (bytes[at] & 0xFF) != Encodings.CALL_REL32) {
             return OptionalInt.empty();
         }
-        long target = e.address() + 5 + (int) elf.readFileValue(at + 1, 4);
+        long target = e.address() + Encodings.BRANCH_REL32_LENGTH + (int) elf.readFileValue(at + 1, 4);
         if (ptr == 4) {
             target &= 0xFFFFFFFFL;
         }
@@ -290,13 +320,15 @@ public final class KernelImage {
     }
 
     /**
-     * {@return the image in {@code file}, with its records read in {@code layout} when given}
+     * {@return the image in {@code file}, with its {@code .parainstructions} records read in
+     * {@code layout}}
      *
      * @param file the file's bytes
-     * @param layout the {@code .parainstructions} layout, or empty to detect it
+     * @param layout the {@code .parainstructions} layout
+     * @throws ImageFormatException as {@link #read(byte[])} does, or if the records do not fit the layout
      */
-    public static KernelImage read(byte[] file, Optional<ParaLayout> layout) {
-        return read(file, new ReadOptions(layout, OptionalLong.empty()));
+    public static KernelImage read(byte[] file, ParaLayout layout) {
+        return read(file, ReadOptions.defaults().withLayout(layout));
     }
 
     /**

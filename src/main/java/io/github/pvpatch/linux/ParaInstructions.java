@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -41,24 +40,30 @@ public final class ParaInstructions {
      * @throws ImageFormatException if there is no {@code .parainstructions}, or no layout fits
      */
     public static ParaInstructions read(ElfFile elf) {
-        return read(elf, Optional.empty());
+        Objects.requireNonNull(elf, "elf");
+        return detect(elf, section(elf));
     }
 
     /**
-     * {@return the records of {@code elf} in {@code layout}, or a detected one when empty}
+     * {@return the records of {@code elf} in {@code layout}}
      *
      * @param elf the image or module
-     * @param layout the layout to use, or empty to detect it
+     * @param layout the layout to use
      * @throws ImageFormatException if there is no {@code .parainstructions}, or it does not fit the layout
      */
-    public static ParaInstructions read(ElfFile elf, Optional<ParaLayout> layout) {
+    public static ParaInstructions read(ElfFile elf, ParaLayout layout) {
         Objects.requireNonNull(elf, "elf");
-        ElfFile.Section section = elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
+        Objects.requireNonNull(layout, "layout");
+        return new ParaInstructions(layout, decode(elf, section(elf), layout));
+    }
+
+    private static ElfFile.Section section(ElfFile elf) {
+        return elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
                 "no " + SECTION + " section (Linux 6.8 and later record paravirt sites in .altinstructions: see"
                 + " AltInstructions and KernelImage)"));
-        if (layout.isPresent()) {
-            return new ParaInstructions(layout.get(), decode(elf, section, layout.get()));
-        }
+    }
+
+    private static ParaInstructions detect(ElfFile elf, ElfFile.Section section) {
         List<ParaLayout> candidates = elf.is64() ? List.of(ParaLayout.ABSOLUTE_64, ParaLayout.RELATIVE_6)
                 : List.of(ParaLayout.ABSOLUTE_32, ParaLayout.RELATIVE_6);
         ImageFormatException last = null;
@@ -190,7 +195,8 @@ public final class ParaInstructions {
             if (!sym.name().equals("pv_ops")) {
                 continue;
             }
-            long offset = elf.isa() == Isa.X86_64 && (r.type() == 2 || r.type() == 4) ? r.addend() + 4 : r.addend();
+            long offset = elf.isa() == Isa.X86_64 && ElfConstants.isPcRelative32(r.type())
+                    ? r.addend() + 4 : r.addend();
             int ptr = elf.isa().pointerSize();
             if (offset >= 0 && offset % ptr == 0) {
                 return OptionalInt.of((int) (offset / ptr));

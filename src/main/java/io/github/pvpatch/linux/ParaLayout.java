@@ -1,7 +1,8 @@
 package io.github.pvpatch.linux;
 
 /**
- * The record layouts of {@code .parainstructions} in real kernels (KERNEL-FACTS 1.1).
+ * The record layouts of {@code .parainstructions} in real kernels: the kernel's
+ * {@code struct paravirt_patch_site}, which changed its shape twice.
  *
  * <table>
  *   <caption>Layouts</caption>

@@ -24,13 +24,21 @@ final class SlotClassifier {
     private static final int READ = 96;
 
     private final ElfFile elf;
+    /** {@code endbr64} is {@code F3 0F 1E FA}, {@code endbr32} {@code F3 0F 1E FB}: these three, then the last. */
+    private static final int[] ENDBR = {0xF3, 0x0F, 0x1E};
+    private static final int ENDBR64_LAST = 0xFA;
+    private static final int ENDBR32_LAST = 0xFB;
+    private static final int ENDBR_LENGTH = 4;
+    /** {@code ret}, the near return. */
+    private static final int RET = 0xC3;
+
     private final Isa isa;
     private final ZydisDecoder decoder;
 
     SlotClassifier(ElfFile elf) {
         this.elf = elf;
         this.isa = elf.isa();
-        this.decoder = ZydisDecoder.of(isa == Isa.X86_32 ? MachineMode.X86_32 : MachineMode.X86_64);
+        this.decoder = ZydisDecoder.of(MachineMode.of(isa));
     }
 
     /**
@@ -46,9 +54,10 @@ final class SlotClassifier {
         List<Instruction> body = new ArrayList<>();
         int at = 0;
         // endbr64 / endbr32 landing pads are not part of what the function does.
-        while (at + 4 <= code.length && (code[at] & 0xFF) == 0xF3 && (code[at + 1] & 0xFF) == 0x0F
-                && (code[at + 2] & 0xFF) == 0x1E && ((code[at + 3] & 0xFF) == 0xFA || (code[at + 3] & 0xFF) == 0xFB)) {
-            at += 4;
+        while (at + ENDBR_LENGTH <= code.length && (code[at] & 0xFF) == ENDBR[0] && (code[at + 1] & 0xFF) == ENDBR[1]
+                && (code[at + 2] & 0xFF) == ENDBR[2]
+                && ((code[at + 3] & 0xFF) == ENDBR64_LAST || (code[at + 3] & 0xFF) == ENDBR32_LAST)) {
+            at += ENDBR_LENGTH;
         }
         int bodyStart = at;
         boolean returns = false;
@@ -181,7 +190,7 @@ final class SlotClassifier {
             long t = insn.branchTarget().getAsLong();
             try {
                 byte[] b = elf.read(t, 1);
-                return (b[0] & 0xFF) == 0xC3;   // a return thunk: ret; int3
+                return (b[0] & 0xFF) == RET;   // a return thunk: ret; int3
             } catch (ImageFormatException e) {
                 return false;
             }

@@ -13,13 +13,13 @@ final class Code {
 
     static ZydisDecoder decoder(Isa isa) {
         Zydis.requireAvailable();
-        return isa == Isa.X86_32 ? Holder.D32 : Holder.D64;
+        return MachineMode.of(isa) == MachineMode.X86_32 ? Holder.D32 : Holder.D64;
     }
 
     /** Created on first use, so a missing shim fails where it is needed, with its own message. */
     private static final class Holder {
-        static final ZydisDecoder D32 = ZydisDecoder.of(MachineMode.X86_32);
-        static final ZydisDecoder D64 = ZydisDecoder.of(MachineMode.X86_64);
+        static final ZydisDecoder D32 = ZydisDecoder.of(MachineMode.of(Isa.X86_32));
+        static final ZydisDecoder D64 = ZydisDecoder.of(MachineMode.of(Isa.X86_64));
     }
 
     /** The instructions of a site's bytes, decoded from its start straight through. */

@@ -434,7 +434,8 @@ public final class SiteVerifier implements SiteCheck {
 
         void requireBranch(int i, int opcode, long target) {
             String what = opcode == CALL_REL32 ? "call" : "jmp";
-            if (i >= count() || (bytes[offset(i)] & 0xFF) != opcode || length(i) != 5 || !d.hasBranchTarget(i)) {
+            if (i >= count() || (bytes[offset(i)] & 0xFF) != opcode || length(i) != Encodings.BRANCH_REL32_LENGTH
+                    || !d.hasBranchTarget(i)) {
                 throw mismatch(i, "expected " + what + " rel32 to 0x" + Long.toHexString(target));
             }
             if (d.branchTarget(i) != target) {

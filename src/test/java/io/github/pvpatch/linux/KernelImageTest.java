@@ -114,11 +114,36 @@ class KernelImageTest {
     @Test
     void theLayoutCanBeForcedAndAWrongOneIsRefused() throws IOException {
         byte[] file = image("pvsample-x86_64");
-        assertEquals(ParaLayout.ABSOLUTE_64, KernelImage.read(file, Optional.of(ParaLayout.ABSOLUTE_64))
+        assertEquals(ParaLayout.ABSOLUTE_64, KernelImage.read(file, ParaLayout.ABSOLUTE_64)
                 .paraInstructions().orElseThrow().layout());
         ImageFormatException e = assertThrows(ImageFormatException.class,
-                () -> KernelImage.read(file, Optional.of(ParaLayout.RELATIVE_6)));
+                () -> KernelImage.read(file, ParaLayout.RELATIVE_6));
         assertTrue(e.getMessage().contains("not a whole number") || e.getMessage().contains("outside"), e.getMessage());
+    }
+
+    @Test
+    void readOptionsAreBuiltFromDefaultsAndNeverTakeAnOptional() {
+        KernelImage.ReadOptions d = KernelImage.ReadOptions.defaults();
+        assertEquals(Optional.empty(), d.layout());
+        assertEquals(java.util.OptionalLong.empty(), d.pvOps());
+        KernelImage.ReadOptions both = d.withLayout(ParaLayout.RELATIVE_6).withPvOps(0xffffffff82000000L);
+        assertEquals(Optional.of(ParaLayout.RELATIVE_6), both.layout());
+        assertEquals(java.util.OptionalLong.of(0xffffffff82000000L), both.pvOps());
+        assertEquals(Optional.empty(), d.layout(), "defaults() is not changed by a with...()");
+        assertEquals(both, d.withPvOps(0xffffffff82000000L).withLayout(ParaLayout.RELATIVE_6));
+        assertEquals(both.hashCode(), d.withPvOps(0xffffffff82000000L).withLayout(ParaLayout.RELATIVE_6).hashCode());
+        assertFalse(both.equals(d.withLayout(ParaLayout.RELATIVE_6)));
+        assertFalse(d.withPvOps(0).equals(d), "pv_ops at 0 given is not pv_ops to find");
+        assertEquals("ReadOptions{layout=RELATIVE_6, pvOps=0xffffffff82000000}", both.toString());
+        assertEquals("ReadOptions{layout=detect, pvOps=find}", d.toString());
+        assertThrows(NullPointerException.class, () -> d.withLayout(null));
+        // No public constructor: a caller cannot hand in an Optional (issue 10, item 7).
+        assertEquals(0, KernelImage.ReadOptions.class.getConstructors().length);
+        for (var m : KernelImage.ReadOptions.class.getMethods()) {
+            for (Class<?> t : m.getParameterTypes()) {
+                assertFalse(t == Optional.class || t == java.util.OptionalLong.class, m.toString());
+            }
+        }
     }
 
     @Test
