@@ -6,7 +6,7 @@
 #   build-harness.sh <basedir> <build-dir>
 #
 # x86-64 is built -no-pie so its op stubs lie within rel32 reach of the code page at 0x10000000;
-# i386 needs gcc -m32 (Debian: apt-get install gcc-multilib).
+# i386 needs gcc -m32 (Debian: apt-get install gcc-12-multilib; the gcc-multilib metapackage conflicts with the aarch64 cross gcc).
 set -euo pipefail
 basedir=$1
 build=$2
@@ -26,7 +26,7 @@ for bits in 64 32; do
     [ -x "$exe" ] && [ "$exe" -nt "$source" ] && continue
     if ! gcc "-m$bits" "${flags[@]}" -o "$exe.tmp" "$source" 2> "$out/gcc$bits.log"; then
         cat "$out/gcc$bits.log" >&2
-        [ "$bits" = 32 ] && echo "build-harness: gcc -m32 failed; install gcc-multilib (apt-get install -y gcc-multilib)" >&2
+        [ "$bits" = 32 ] && echo "build-harness: gcc -m32 failed; install gcc-12-multilib (apt-get install -y gcc-12-multilib)" >&2
         exit 1
     fi
     mv "$exe.tmp" "$exe"

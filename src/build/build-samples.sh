@@ -23,7 +23,7 @@ for arch in x86_64 i386; do
     if ! { gcc $m -c -o "$tests/pvsample-$arch.o" "$src" && gcc $m "${link[@]}" -o "$demo/pvsample-$arch" \
             "$tests/pvsample-$arch.o"; } 2> "$tests/gcc-$arch.log"; then
         cat "$tests/gcc-$arch.log" >&2
-        [ "$arch" = i386 ] && echo "build-samples: gcc -m32 failed; install gcc-multilib" >&2
+        [ "$arch" = i386 ] && echo "build-samples: gcc -m32 failed; install gcc-12-multilib" >&2
         exit 1
     fi
     cp "$demo/pvsample-$arch" "$tests/pvsample-$arch"

@@ -3,7 +3,6 @@ package io.github.pvpatch.live;
 import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.zydis.DecodedBuffer;
 import io.github.pvpatch.zydis.MachineMode;
-import io.github.pvpatch.zydis.Zydis;
 import io.github.pvpatch.zydis.ZydisDecoder;
 
 /** What the planner needs to know of a site's bytes, from Zydis: boundaries, calls, NOPs. */
@@ -12,14 +11,7 @@ final class Code {
     }
 
     static ZydisDecoder decoder(Isa isa) {
-        Zydis.requireAvailable();
-        return MachineMode.of(isa) == MachineMode.X86_32 ? Holder.D32 : Holder.D64;
-    }
-
-    /** Created on first use, so a missing shim fails where it is needed, with its own message. */
-    private static final class Holder {
-        static final ZydisDecoder D32 = ZydisDecoder.of(MachineMode.of(Isa.X86_32));
-        static final ZydisDecoder D64 = ZydisDecoder.of(MachineMode.of(Isa.X86_64));
+        return ZydisDecoder.of(MachineMode.of(isa));
     }
 
     /** The instructions of a site's bytes, decoded from its start straight through. */

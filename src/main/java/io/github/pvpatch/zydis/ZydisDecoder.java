@@ -32,8 +32,12 @@ public final class ZydisDecoder {
         this.mode = mode;
     }
 
+    /** One decoder per mode: a decoder is immutable and thread-safe, so every caller shares it. */
+    private static final ZydisDecoder[] SHARED = java.util.Arrays.stream(MachineMode.values())
+            .map(ZydisDecoder::new).toArray(ZydisDecoder[]::new);
+
     /**
-     * {@return a decoder for {@code mode}}
+     * {@return the decoder for {@code mode}, shared: decoders are immutable and thread-safe}
      *
      * @param mode 32- or 64-bit
      * @throws ZydisUnavailableException if the shim cannot be loaded here
@@ -41,7 +45,7 @@ public final class ZydisDecoder {
     public static ZydisDecoder of(MachineMode mode) {
         Objects.requireNonNull(mode, "mode");
         Zydis.requireAvailable();
-        return new ZydisDecoder(mode);
+        return SHARED[mode.ordinal()];
     }
 
     /** {@return the machine mode} */

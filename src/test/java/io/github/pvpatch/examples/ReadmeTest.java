@@ -55,4 +55,20 @@ class ReadmeTest {
             assertTrue(readme.contains(needle), "README.md lacks " + needle);
         }
     }
+
+    /** The Quick start's one install command names exactly the packages .ci/run installs on a fresh machine. */
+    @Test
+    void quickStartInstallsWhatCiInstalls() throws IOException {
+        String ci = Files.readString(Path.of(".ci/run"));
+        String list = ci.substring(ci.indexOf("packages=(") + "packages=(".length());
+        java.util.Set<String> ciPackages = new java.util.TreeSet<>(java.util.List.of(
+                list.substring(0, list.indexOf(')')).trim().split("\\s+")));
+        String readme = Files.readString(Path.of("README.md"));
+        String line = readme.substring(readme.indexOf("apt-get install -y --no-install-recommends "));
+        line = line.substring(0, line.indexOf("\n", line.indexOf("\\\n") + 2)).replace("\\\n", " ");
+        java.util.Set<String> readmePackages = new java.util.TreeSet<>(java.util.List.of(line.substring(
+                "apt-get install -y --no-install-recommends ".length()).trim().split("\\s+")));
+        assertTrue(ciPackages.size() >= 10, "read .ci/run's list: " + ciPackages);
+        org.junit.jupiter.api.Assertions.assertEquals(ciPackages, readmePackages);
+    }
 }

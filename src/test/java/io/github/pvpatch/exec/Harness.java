@@ -70,7 +70,7 @@ public final class Harness implements AutoCloseable {
         Path exe = dir.resolve(isa == Isa.X86_32 ? "pvexec32" : "pvexec64");
         if (!Files.isExecutable(exe)) {
             throw new IllegalStateException(exe + " is missing: the test build makes it (src/build/build-harness.sh),"
-                    + " and the i386 one needs gcc-multilib");
+                    + " and the i386 one needs gcc -m32 (Debian: gcc-12-multilib)");
         }
         try {
             Process p = new ProcessBuilder(exe.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
