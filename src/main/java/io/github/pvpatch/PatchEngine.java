@@ -70,6 +70,9 @@ final class PatchEngine {
         void add(int row, PatchBug bug);
     }
 
+    /** The outcome code of a row a lenient batch left unpatched; a patched row's is its strategy's ordinal. */
+    static final byte LEFT = -1;
+
     private final PatchOptions options;
     private final SiteWriter writer = new SiteWriter();
     private final Templates templates = new Templates();
@@ -111,10 +114,13 @@ final class PatchEngine {
      * {@code patched}. When {@code code} is given, each row's current bytes are read from it first
      * (the batch rules must have been checked); otherwise {@code original} already holds them.
      *
+     * Each row's outcome goes to {@code outcomes}: its {@link Strategy}'s ordinal, or
+     * {@link #LEFT} (and a call to {@code problems}) for a row a lenient batch left.
+     *
      * @return how many rows were patched
      * @throws PatchBug for the first row that breaks a rule (in lenient mode, a batch-level one)
      */
-    int plan(Rows rows, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched, byte[] strategies,
+    int plan(Rows rows, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched, byte[] outcomes,
             Problems problems) {
         boolean lenient = options.mode() == PatchOptions.Mode.LENIENT;
         Patcher patcher = options.patcher();
@@ -129,19 +135,20 @@ final class PatchEngine {
             if (code != null) {
                 code.readUnchecked(rows.address(i), original, at, len);
             }
-            Strategy s;
+            byte outcome;
             try {
-                s = planRow(rows, i, ops, patcher, standard, check, cached, original, patched, at, len);
+                outcome = (byte) planRow(rows, i, ops, patcher, standard, check, cached, original, patched, at, len)
+                        .ordinal();
                 count++;
             } catch (PatchBug bug) {
                 if (!lenient || !bug.violation().isPerSite()) {
                     throw bug;
                 }
                 problems.add(i, bug);
-                s = Strategy.LEFT_UNPATCHED;
+                outcome = LEFT;
                 System.arraycopy(original, at, patched, at, len);
             }
-            strategies[i] = (byte) s.ordinal();
+            outcomes[i] = outcome;
             at += len;
         }
         return count;

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link SiteCheck} gets copies of the bytes).
  *
  * <p>A refused pass (one that throws) writes nothing and changes nothing the object reports:
- * {@link #revert()}, {@link #strategy(int)}, {@link #countByStrategy()} and {@link #problems()}
+ * {@link #revert()}, {@link #outcome(int)}, {@link #countByStrategy()} and {@link #problems()}
  * still concern the last pass that was applied, and the original bytes it kept are not touched
  * (a pass plans into working arrays of its own, and keeps them only once it has written).
  *
@@ -41,20 +41,25 @@ public final class PatchPass {
     private final PatchOptions options;
     /** The planner, with its template cache, kept warm between passes. */
     private final PatchEngine engine;
-    /** Where the engine reports a lenient pass's refusals: the working list. */
-    private final PatchEngine.Problems sink = (row, bug) -> this.problems.add(bug);
-    /** Working arrays of the pass being planned: what it read, what it will write, how. */
+    /** Where the engine reports a lenient pass's refusals: the working list, and their rows. */
+    private final PatchEngine.Problems sink = this::addProblem;
+    /**
+     * Working arrays of the pass being planned: what it read, what it will write, how (each row's
+     * outcome code, see {@link PatchEngine#plan}), and the refusals with their rows, in row order.
+     */
     private byte[] original = new byte[0];
     private byte[] patched = new byte[0];
-    private byte[] strategies = new byte[0];
+    private byte[] outcomes = new byte[0];
     private List<PatchBug> problems = new ArrayList<>();
+    private int[] problemRows = new int[0];
     /**
      * The last applied pass: its original bytes, strategies and problems. A pass that succeeds
      * swaps its working arrays with these; one that is refused leaves them alone.
      */
     private byte[] keptOriginal = new byte[0];
-    private byte[] keptStrategies = new byte[0];
+    private byte[] keptOutcomes = new byte[0];
     private List<PatchBug> keptProblems = new ArrayList<>();
+    private int[] keptProblemRows = new int[0];
     /** Set while an apply or revert runs, so that use from a second thread fails fast. */
     private final AtomicBoolean busy = new AtomicBoolean();
     private CodeBuffer code;
@@ -136,12 +141,12 @@ public final class PatchPass {
         if (patched.length < total) {
             patched = new byte[(int) total];
         }
-        if (strategies.length < n) {
-            strategies = new byte[n];
+        if (outcomes.length < n) {
+            outcomes = new byte[n];
         }
         PatchEngine.Rows rows = PatchEngine.of(sites);
         PatchEngine.checkBatch(code, rows);
-        int patchedCount = engine.plan(rows, code, ops, original, patched, strategies, sink);
+        int patchedCount = engine.plan(rows, code, ops, original, patched, outcomes, sink);
         long[] addresses = sites.addressArray();
         int at = 0;
         for (int i = 0; i < n; i++) {
@@ -154,17 +159,28 @@ public final class PatchPass {
         return patchedCount;
     }
 
+    private void addProblem(int row, PatchBug bug) {
+        if (problemRows.length == problems.size()) {
+            problemRows = Arrays.copyOf(problemRows, Math.max(8, 2 * problemRows.length));
+        }
+        problemRows[problems.size()] = row;
+        problems.add(bug);
+    }
+
     /** Makes the pass just written the one {@link #revert()} and the queries concern. */
     private void keep(CodeBuffer code, SiteTable sites) {
         byte[] o = keptOriginal;
         keptOriginal = original;
         original = o;
-        byte[] st = keptStrategies;
-        keptStrategies = strategies;
-        strategies = st;
+        byte[] st = keptOutcomes;
+        keptOutcomes = outcomes;
+        outcomes = st;
         List<PatchBug> p = keptProblems;
         keptProblems = problems;
         problems = p;
+        int[] pr = keptProblemRows;
+        keptProblemRows = problemRows;
+        problemRows = pr;
         this.code = code;
         this.table = sites;
         applied = true;
@@ -215,28 +231,20 @@ public final class PatchPass {
             int n = table.size();
             PatchSite[] sites = new PatchSite[n];
             int[] offsets = new int[n + 1];
-            Strategy[] kept = new Strategy[n];
             PatchBug[] bugs = keptProblems.isEmpty() ? null : new PatchBug[n];
             for (int i = 0; i < n; i++) {
                 sites[i] = table.site(i);
                 offsets[i + 1] = offsets[i] + table.length(i);
-                kept[i] = STRATEGIES[keptStrategies[i]];
             }
-            for (PatchBug bug : keptProblems) {
-                for (int i = 0; i < n; i++) {
-                    if (kept[i] == Strategy.LEFT_UNPATCHED && bugs[i] == null
-                            && sites[i].address() == bug.site().address()) {
-                        bugs[i] = bug;
-                        break;
-                    }
-                }
+            for (int k = 0; k < keptProblems.size(); k++) {
+                bugs[keptProblemRows[k]] = keptProblems.get(k);
             }
             byte[] written = new byte[offsets[n]];
             for (int i = 0; i < n; i++) {
                 code.read(table.address(i), written, offsets[i], table.length(i));
             }
             PatchPlan plan = PatchPlan.applied(code, sites, ops, options, offsets,
-                    Arrays.copyOf(keptOriginal, offsets[n]), written, kept, bugs);
+                    Arrays.copyOf(keptOriginal, offsets[n]), written, Arrays.copyOf(keptOutcomes, n), bugs);
             applied = false;
             return new Journal(plan);
         } finally {
@@ -245,28 +253,43 @@ public final class PatchPass {
     }
 
     /**
-     * {@return how site {@code i} of the last pass was rewritten}
+     * {@return what the last pass did at row {@code i}: patched it with a strategy, or (in lenient
+     * mode) left it as it was, and why}
      *
      * @param i the row
      * @throws IllegalStateException if no pass ran
      */
-    public Strategy strategy(int i) {
+    public SiteOutcome outcome(int i) {
         if (table == null) {
             throw new IllegalStateException("no pass ran yet");
         }
-        return STRATEGIES[keptStrategies[Objects.checkIndex(i, table.size())]];
+        byte o = keptOutcomes[Objects.checkIndex(i, table.size())];
+        if (o != PatchEngine.LEFT) {
+            return SiteOutcome.patched(STRATEGIES[o]);
+        }
+        int k = Arrays.binarySearch(keptProblemRows, 0, keptProblems.size(), i);
+        return SiteOutcome.leftUnpatched(keptProblems.get(k));
     }
 
-    /** {@return how many sites of the last pass each strategy rewrote} */
+    /**
+     * {@return how many sites of the last pass each strategy rewrote; the sites left unpatched are
+     * not counted (see {@link #problems()})}
+     */
     public Map<Strategy, Integer> countByStrategy() {
         Map<Strategy, Integer> counts = new EnumMap<>(Strategy.class);
         for (int i = 0; table != null && i < table.size(); i++) {
-            counts.merge(STRATEGIES[keptStrategies[i]], 1, Integer::sum);
+            byte o = keptOutcomes[i];
+            if (o != PatchEngine.LEFT) {
+                counts.merge(STRATEGIES[o], 1, Integer::sum);
+            }
         }
         return Collections.unmodifiableMap(counts);
     }
 
-    /** {@return why sites of the last (lenient) pass were left unpatched} */
+    /**
+     * {@return why sites of the last (lenient) pass were left unpatched, in row order: one refusal
+     * per such site, so its size is how many were left}
+     */
     public List<PatchBug> problems() {
         return Collections.unmodifiableList(new ArrayList<>(keptProblems));
     }

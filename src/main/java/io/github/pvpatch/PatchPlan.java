@@ -7,7 +7,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The new bytes of every site of a batch, computed and checked before anything is written.
@@ -15,8 +14,8 @@ import java.util.Optional;
  * <p>Planning reads each site's current bytes, looks up its op, and runs the
  * {@linkplain PatchOptions#patcher() patcher}; any broken rule throws a {@link PatchBug} (or, in
  * {@linkplain PatchOptions.Mode#LENIENT lenient} mode, leaves that site unpatched and records
- * why). Only {@link #apply()} writes, and it writes every site or none. The plan keeps the bytes
- * in two flat arrays, so applying it allocates nothing per site.
+ * why: see {@link #outcome(int)}). Only {@link #apply()} writes, and it writes every site or
+ * none. The plan keeps the bytes in two flat arrays, so applying it allocates nothing per site.
  *
  * <p>The planner enforces, for every site: it lies inside the buffer
  * ({@link Violation#SITE_OUTSIDE_BUFFER}); it shares no byte with another site of the batch
@@ -43,7 +42,8 @@ public final class PatchPlan {
     private final int[] offsets;
     private final byte[] original;
     private final byte[] patched;
-    private final Strategy[] strategies;
+    /** Each site's outcome: its strategy's ordinal, or {@link PatchEngine#LEFT_UNPATCHED}. */
+    private final byte[] outcomes;
     /** Why a site was left unpatched in lenient mode; null when none was. */
     private final PatchBug[] problems;
     /**
@@ -53,7 +53,7 @@ public final class PatchPlan {
     private final Object lock;
 
     private PatchPlan(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
-            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems, Object lock) {
+            byte[] original, byte[] patched, byte[] outcomes, PatchBug[] problems, Object lock) {
         this.lock = lock;
         this.code = code;
         this.sites = sites;
@@ -62,7 +62,7 @@ public final class PatchPlan {
         this.offsets = offsets;
         this.original = original;
         this.patched = patched;
-        this.strategies = strategies;
+        this.outcomes = outcomes;
         this.problems = problems;
     }
 
@@ -101,8 +101,8 @@ public final class PatchPlan {
 
     /** A plan of a batch a {@link PatchPass} has already written, for {@link PatchPass#journal()}. */
     static PatchPlan applied(CodeBuffer code, PatchSite[] sites, OpsTable ops, PatchOptions options, int[] offsets,
-            byte[] original, byte[] patched, Strategy[] strategies, PatchBug[] problems) {
-        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems, new Object());
+            byte[] original, byte[] patched, byte[] outcomes, PatchBug[] problems) {
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, outcomes, problems, new Object());
     }
 
     /** Re-plans the same sites from their original bytes, for {@link Journal#repatch}. */
@@ -138,19 +138,15 @@ public final class PatchPlan {
         Objects.requireNonNull(ops, "ops");
         Objects.requireNonNull(options, "options");
         byte[] patched = new byte[original.length];
-        byte[] ordinals = new byte[sites.length];
+        byte[] outcomes = new byte[sites.length];
         PatchBug[][] problems = {null};
-        new PatchEngine(options).plan(rows, read ? code : null, ops, original, patched, ordinals, (row, bug) -> {
+        new PatchEngine(options).plan(rows, read ? code : null, ops, original, patched, outcomes, (row, bug) -> {
             if (problems[0] == null) {
                 problems[0] = new PatchBug[sites.length];
             }
             problems[0][row] = bug;
         });
-        Strategy[] strategies = new Strategy[sites.length];
-        for (int i = 0; i < sites.length; i++) {
-            strategies[i] = STRATEGIES[ordinals[i]];
-        }
-        return new PatchPlan(code, sites, ops, options, offsets, original, patched, strategies, problems[0], lock);
+        return new PatchPlan(code, sites, ops, options, offsets, original, patched, outcomes, problems[0], lock);
     }
 
     /**
@@ -231,12 +227,15 @@ public final class PatchPlan {
     }
 
     /**
-     * {@return how site {@code i} is rewritten}
+     * {@return what the plan does at site {@code i}: patch it with a strategy, or (in lenient
+     * mode) leave it as it is, and why}
      *
      * @param i the site's index in {@link #sites()}
      */
-    public Strategy strategy(int i) {
-        return strategies[Objects.checkIndex(i, sites.length)];
+    public SiteOutcome outcome(int i) {
+        byte o = outcomes[Objects.checkIndex(i, sites.length)];
+        return o == PatchEngine.LEFT ? SiteOutcome.leftUnpatched(problems[i])
+                : SiteOutcome.patched(STRATEGIES[o]);
     }
 
     /**
@@ -260,16 +259,9 @@ public final class PatchPlan {
     }
 
     /**
-     * {@return why site {@code i} was left unpatched, in lenient mode}
-     *
-     * @param i the site's index
+     * {@return why each site left unpatched in lenient mode was left, in site order: one refusal
+     * per such site, so its size is how many were left; empty in strict mode}
      */
-    public Optional<PatchBug> problem(int i) {
-        Objects.checkIndex(i, sites.length);
-        return problems == null ? Optional.empty() : Optional.ofNullable(problems[i]);
-    }
-
-    /** {@return every site left unpatched in lenient mode, with why, in site order} */
     public List<PatchBug> problems() {
         List<PatchBug> list = new ArrayList<>();
         if (problems != null) {
@@ -282,17 +274,24 @@ public final class PatchPlan {
         return Collections.unmodifiableList(list);
     }
 
-    /** {@return how many sites each strategy rewrites; strategies used by no site are absent} */
+    /**
+     * {@return how many sites each strategy rewrites; strategies used by no site are absent, and so
+     * are the sites left unpatched (see {@link #problems()})}
+     */
     public Map<Strategy, Integer> countByStrategy() {
         Map<Strategy, Integer> counts = new EnumMap<>(Strategy.class);
-        for (Strategy s : strategies) {
-            counts.merge(s, 1, Integer::sum);
+        for (byte o : outcomes) {
+            if (o != PatchEngine.LEFT) {
+                counts.merge(STRATEGIES[o], 1, Integer::sum);
+            }
         }
         return Collections.unmodifiableMap(counts);
     }
 
     @Override
     public String toString() {
-        return "PatchPlan{sites=" + sites.length + ", " + countByStrategy() + ", " + code + "}";
+        int left = problems().size();
+        return "PatchPlan{sites=" + sites.length + ", " + countByStrategy() + (left == 0 ? "" : ", leftUnpatched=" + left)
+                + ", " + code + "}";
     }
 }

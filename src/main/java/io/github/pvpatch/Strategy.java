@@ -1,6 +1,10 @@
 package io.github.pvpatch;
 
-/** How a site was rewritten; reported per site by a {@link PatchPlan}. */
+/**
+ * How a site was rewritten: what a {@link Patcher} returns, and what a {@link PatchPlan} or
+ * {@link PatchPass} reports for a patched site ({@link SiteOutcome.Patched}). A site left
+ * unpatched has no strategy: it is a {@link SiteOutcome.LeftUnpatched}.
+ */
 public enum Strategy {
     /** The whole site became NOPs: the op does nothing here. */
     NOP_PAD,
@@ -16,7 +20,5 @@ public enum Strategy {
      */
     DIRECT_CALL_IN_PLACE,
     /** {@code jmp rel32} to the op's target, padded. */
-    DIRECT_JUMP,
-    /** The site was left as it was, because in lenient mode it broke a rule. */
-    LEFT_UNPATCHED
+    DIRECT_JUMP
 }

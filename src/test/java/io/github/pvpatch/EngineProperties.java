@@ -45,7 +45,7 @@ class EngineProperties {
 
     private static void assertSamePlan(PatchPlan want, PatchPlan got, Scenario s) {
         for (int i = 0; i < want.size(); i++) {
-            assertEquals(want.strategy(i), got.strategy(i), s::toString);
+            assertEquals(want.outcome(i), got.outcome(i), s::toString);
             assertEquals(Hex.of(want.patchedBytes(i)), Hex.of(got.patchedBytes(i)), s::toString);
         }
         assertEquals(messages(want.problems()), messages(got.problems()), s::toString);
@@ -100,7 +100,7 @@ class EngineProperties {
             warm.apply(CodeBuffer.wrap(text, s.base), SiteTable.of(s.isa, s.sites), s.ops);
             for (int i = 0; i < s.sites.size(); i++) {
                 int at = s.offsetOf(s.sites.get(i));
-                assertEquals(plan.strategy(i), warm.strategy(i), s::toString);
+                assertEquals(plan.outcome(i), warm.outcome(i), s::toString);
                 assertEquals(Hex.of(plan.patchedBytes(i)), Hex.of(text, at, at + s.sites.get(i).length()), s::toString);
             }
             assertEquals(messages(plan.problems()), messages(warm.problems()), s::toString);

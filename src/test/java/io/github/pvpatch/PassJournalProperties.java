@@ -8,6 +8,7 @@ import static org.quicktheories.QuickTheory.qt;
 
 import io.github.pvpatch.testing.Generators;
 import io.github.pvpatch.testing.Hex;
+import io.github.pvpatch.testing.Outcomes;
 import io.github.pvpatch.testing.Scenario;
 import org.junit.jupiter.api.Test;
 
@@ -25,10 +26,11 @@ class PassJournalProperties {
             assertThrows(IllegalStateException.class, pass::revert, "the journal owns the batch now");
             PatchPlan plan = PatchPlan.of(s.freshCode(), s.sites, s.ops, lenient);
             for (int i = 0; i < s.sites.size(); i++) {
-                assertEquals(plan.strategy(i), j.plan().strategy(i));
+                assertEquals(plan.outcome(i), j.plan().outcome(i));
                 assertEquals(Hex.of(plan.originalBytes(i)), Hex.of(j.plan().originalBytes(i)));
                 assertEquals(Hex.of(plan.patchedBytes(i)), Hex.of(j.plan().patchedBytes(i)));
-                assertEquals(plan.problem(i).map(PatchBug::getMessage), j.plan().problem(i).map(PatchBug::getMessage));
+                assertEquals(Outcomes.reason(plan.outcome(i)).map(PatchBug::getMessage),
+                        Outcomes.reason(j.plan().outcome(i)).map(PatchBug::getMessage));
             }
             // Re-patching for other ops writes what a fresh patch of the original code would.
             OpsTable other = s.ops.without(s.sites.get(0).type());

@@ -25,7 +25,7 @@ class PatchPassProperties {
             PatchPass pass = s.nops == PatchOptions.defaults().nops() ? lenient : PatchPass.of(options);
             pass.apply(code, SiteTable.of(s.isa, s.sites), s.ops);
             for (int i = 0; i < s.sites.size(); i++) {
-                assertEquals(plan.strategy(i), pass.strategy(i), s.toString());
+                assertEquals(plan.outcome(i), pass.outcome(i), s.toString());
                 int at = s.offsetOf(s.sites.get(i));
                 assertEquals(Hex.of(plan.patchedBytes(i)), Hex.of(text, at, at + s.sites.get(i).length()), s.toString());
             }

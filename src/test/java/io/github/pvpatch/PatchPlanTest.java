@@ -6,6 +6,7 @@ import io.github.pvpatch.arch.SiteKind;
 import static io.github.pvpatch.testing.Hex.of;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,13 +116,14 @@ class PatchPlanTest {
         byte[] before = text.clone();
         PatchPlan plan = PatchPlan.of(code, List.of(cli, sti, narrow), partial,
                 PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
-        assertEquals(Strategy.INLINE_NATIVE, plan.strategy(0));
-        assertEquals(Strategy.LEFT_UNPATCHED, plan.strategy(1));
-        assertEquals(Violation.OP_MISSING, plan.problem(1).orElseThrow().violation());
-        assertEquals(Strategy.LEFT_UNPATCHED, plan.strategy(2));
-        assertEquals(Violation.SAVES_DO_NOT_FIT, plan.problem(2).orElseThrow().violation());
-        assertTrue(plan.problem(0).isEmpty());
-        assertEquals(2, plan.problems().size());
+        assertEquals(SiteOutcome.patched(Strategy.INLINE_NATIVE), plan.outcome(0));
+        SiteOutcome.LeftUnpatched one = assertInstanceOf(SiteOutcome.LeftUnpatched.class, plan.outcome(1));
+        assertEquals(Violation.OP_MISSING, one.reason().violation());
+        SiteOutcome.LeftUnpatched two = assertInstanceOf(SiteOutcome.LeftUnpatched.class, plan.outcome(2));
+        assertEquals(Violation.SAVES_DO_NOT_FIT, two.reason().violation());
+        assertEquals(List.of(one.reason(), two.reason()), plan.problems());
+        assertEquals(Map.of(Strategy.INLINE_NATIVE, 1), plan.countByStrategy(), "left sites are no strategy's");
+        assertTrue(plan.toString().contains("leftUnpatched=2"), plan.toString());
         plan.apply();
         assertEquals(of(before, 16, 40), of(text, 16, 40), "unpatched sites keep their bytes");
         assertFalse(of(before, 0, 10).equals(of(text, 0, 10)));
@@ -177,7 +179,7 @@ class PatchPlanTest {
         assertThrows(NullPointerException.class, () -> PatchPlan.of(code, List.of(), null));
         assertThrows(NullPointerException.class, () -> PatchPlan.of(code, List.of(), ops, null));
         assertThrows(NullPointerException.class, () -> PatchPlan.of(code, java.util.Arrays.asList(cli, null), ops));
-        assertThrows(IndexOutOfBoundsException.class, () -> PatchPlan.of(code, List.of(cli), ops).strategy(1));
+        assertThrows(IndexOutOfBoundsException.class, () -> PatchPlan.of(code, List.of(cli), ops).outcome(1));
         assertEquals(0, PatchPlan.of(code, List.of(), ops).size());
     }
 }

@@ -10,6 +10,7 @@ import static org.quicktheories.QuickTheory.qt;
 
 import io.github.pvpatch.testing.Generators;
 import io.github.pvpatch.testing.Hex;
+import io.github.pvpatch.testing.Outcomes;
 import io.github.pvpatch.testing.ReferenceModel;
 import io.github.pvpatch.testing.Scenario;
 import java.util.Set;
@@ -48,11 +49,10 @@ interface PatcherContract {
                 ReferenceModel.Outcome want = ReferenceModel.expect(s, i, policy());
                 String where = "site " + i + " of " + s;
                 if (want.violation() != null) {
-                    assertEquals(Strategy.LEFT_UNPATCHED, plan.strategy(i), where);
-                    assertEquals(want.violation(), plan.problem(i).orElseThrow().violation(), where);
+                    assertEquals(want.violation(), Outcomes.reason(plan.outcome(i)).orElseThrow().violation(), where);
                     assertArrayEquals(plan.originalBytes(i), plan.patchedBytes(i), where);
                 } else {
-                    assertEquals(want.strategy(), plan.strategy(i), where);
+                    assertEquals(SiteOutcome.patched(want.strategy()), plan.outcome(i), where);
                     assertEquals(Hex.of(want.bytes()), Hex.of(plan.patchedBytes(i)), where);
                 }
             }
@@ -168,9 +168,11 @@ interface PatcherContract {
             PatchPlan checked = PatchPlan.of(s.freshCode(), s.sites, s.ops,
                     options(s, PatchOptions.Mode.LENIENT).withCheck(verifier));
             for (int i = 0; i < s.sites.size(); i++) {
-                String where = "site " + i + " of " + s + checked.problem(i).map(b -> "\n" + b.getMessage()).orElse("");
-                assertEquals(plain.strategy(i), checked.strategy(i), where);
-                assertEquals(plain.problem(i).map(PatchBug::violation), checked.problem(i).map(PatchBug::violation), where);
+                String where = "site " + i + " of " + s
+                        + Outcomes.reason(checked.outcome(i)).map(b -> "\n" + b.getMessage()).orElse("");
+                assertEquals(Outcomes.strategy(plain.outcome(i)), Outcomes.strategy(checked.outcome(i)), where);
+                assertEquals(Outcomes.reason(plain.outcome(i)).map(PatchBug::violation),
+                        Outcomes.reason(checked.outcome(i)).map(PatchBug::violation), where);
                 assertEquals(Hex.of(plain.patchedBytes(i)), Hex.of(checked.patchedBytes(i)), where);
             }
             verifier.verify(checked);

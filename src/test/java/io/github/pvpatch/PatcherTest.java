@@ -102,7 +102,7 @@ class PatcherTest {
         PatchPlan plan = patchOne(site, TABLE32, Op.call(target, CALL32, true), PatchOptions.defaults());
         // push ecx; push edx; call target; pop edx; pop ecx; nop
         assertEquals("51 52 e8 " + le32(target - (SITE32 + 2 + 5)) + " 5a 59 90", of(plan.patchedBytes(0)));
-        assertEquals(Strategy.DIRECT_CALL_WITH_SAVES, plan.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL_WITH_SAVES), plan.outcome(0));
     }
 
     @Test
@@ -209,7 +209,7 @@ class PatcherTest {
         long target = SITE64 + 0x20;
         Op op = Op.call(target, ClobberSet.of(Register.RAX, Register.R8), true);
         PatchPlan plan = patchOne(site, TABLE64, op, PatchOptions.defaults());
-        assertEquals(Strategy.DIRECT_CALL_IN_PLACE, plan.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL_IN_PLACE), plan.outcome(0));
         assertEquals("51 41 50 e8 " + le32(target - (SITE64 + 3 + 5)) + " 90 41 58 59", of(plan.patchedBytes(0)));
 
         // Without the recorded call offset the patcher cannot know the saves are there.
@@ -231,7 +231,7 @@ class PatcherTest {
         PatchPlan.of(code, List.of(site), ops).apply();
         String once = of(text);
         PatchPlan again = PatchPlan.of(code, List.of(site), ops);
-        assertEquals(Strategy.DIRECT_CALL_IN_PLACE, again.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL_IN_PLACE), again.outcome(0));
         again.apply();
         assertEquals(once, of(text));
     }
@@ -288,12 +288,12 @@ class PatcherTest {
         // The target clobbers edi too and ebx: generated saves need 5+5+5 = 15 bytes, which fit...
         Op fits = Op.call(0xc1200000L, ANY32.union(ClobberSet.of(Register.EBX)));
         PatchPlan a = PatchPlan.of(CodeBuffer.wrap(text.clone(), SITE32), List.of(site), OpsTable.builder().put(0, fits).build());
-        assertEquals(Strategy.DIRECT_CALL_WITH_SAVES, a.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL_WITH_SAVES), a.outcome(0));
         // ...while with a stack argument only the site's own bracket can serve, and it covers ANY32.
         PatchSite stack = site.withStackArguments(1);
         PatchPlan b = PatchPlan.of(CodeBuffer.wrap(text.clone(), SITE32), List.of(stack),
                 OpsTable.builder().put(0, Op.call(0xc1200000L, ANY32)).build());
-        assertEquals(Strategy.DIRECT_CALL_IN_PLACE, b.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL_IN_PLACE), b.outcome(0));
         assertEquals("50 57 51 52 e8 " + le32(0xc1200000L - (SITE32 + 9)) + " 66 90 5a 59 5f 58", of(b.patchedBytes(0)));
     }
 
@@ -368,7 +368,7 @@ class PatcherTest {
         // A target within the site's clobbers needs no push: fine with stack arguments.
         PatchPlan ok = PatchPlan.of(CodeBuffer.wrap(text.clone(), SITE32), List.of(site),
                 OpsTable.builder().put(0, Op.call(0xc1100000L, EAX)).build());
-        assertEquals(Strategy.DIRECT_CALL, ok.strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL), ok.outcome(0));
     }
 
     @Test

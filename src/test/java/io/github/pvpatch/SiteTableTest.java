@@ -80,7 +80,7 @@ class SiteTableTest {
         f32.encode(early, io.github.pvpatch.x86.NopTable.P6, text, 0);
         assertEquals(2, pass.apply(code, SiteTable.of(Isa.X86_32, List.of(late, early)), ops));
         assertEquals("66 0f 1f 44 00 00", Hex.of(text, 0, 6));
-        assertEquals(Strategy.NOP_PAD, pass.strategy(1));
+        assertEquals(SiteOutcome.patched(Strategy.NOP_PAD), pass.outcome(1));
     }
 
     @Test
@@ -92,7 +92,7 @@ class SiteTableTest {
         assertThrows(IllegalStateException.class, () -> PatchPass.of(PatchOptions.defaults())
                 .apply(CodeBuffer.wrap(java.nio.ByteBuffer.wrap(new byte[6]).asReadOnlyBuffer(), 0), t,
                         OpsTable.empty()));
-        assertThrows(IllegalStateException.class, () -> PatchPass.of(PatchOptions.defaults()).strategy(0));
+        assertThrows(IllegalStateException.class, () -> PatchPass.of(PatchOptions.defaults()).outcome(0));
         // A custom patcher and a check both see the site as an object.
         int[] checked = {0};
         SiteCheck counting = (site, op, strategy, before, after) -> checked[0]++;

@@ -31,7 +31,7 @@ class SiteViewTest {
 
     @Test
     void aDecoratorsChangedSiteIsTheOneThatIsPatched() {
-        assertEquals(Strategy.INLINE_NATIVE, plan(Patcher.standard(), xorEax).strategy(0));
+        assertEquals(SiteOutcome.patched(Strategy.INLINE_NATIVE), plan(Patcher.standard(), xorEax).outcome(0));
         PatchBug bug = assertThrows(PatchBug.class, () -> plan(KEEP_RAX, xorEax));
         assertEquals(Violation.NATIVE_CLOBBERS_KEPT_REGISTER, bug.violation());
         assertTrue(bug.getMessage().contains("registers=[rax]"), bug.getMessage());

@@ -4,6 +4,7 @@ import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.linux.AltEntry;
 import io.github.pvpatch.linux.AltInstructions;
@@ -356,7 +357,8 @@ public final class Main {
             Prelink.Result r = k.prelink(Prelink.Options.defaults().withVerify(true));
             out.println();
             listing(k, r);
-            out.printf("%n%d sites, %d verified: %s%n", r.sites(), r.verified(), r.countByStrategy());
+            out.printf("%n%d sites, %d verified: %s%n", r.sites(), r.verified(),
+                    counts(r.countByStrategy(), r.problems().size()));
         }
     }
 
@@ -462,20 +464,19 @@ public final class Main {
         printSlots(k);
         out.println("sites per strategy, per section:");
         for (Map.Entry<String, PatchPlan> e : r.plans().entrySet()) {
-            out.printf("  %-14s %5d  %s%n", e.getKey(), e.getValue().size(), e.getValue().countByStrategy());
+            out.printf("  %-14s %5d  %s%n", e.getKey(), e.getValue().size(),
+                    counts(e.getValue().countByStrategy(), e.getValue().problems().size()));
         }
         if (!r.replacementPlans().isEmpty()) {
             out.printf("  %-14s %5d  %s%n", "replacements", r.replacementPlans().stream().mapToInt(PatchPlan::size).sum(),
                     "the native replacement .altinstructions attaches, as the kernel applies it");
         }
-        out.printf("  %-14s %5d  %s%n", "total", r.sites(), r.countByStrategy());
+        out.printf("  %-14s %5d  %s%n", "total", r.sites(), counts(r.countByStrategy(), r.problems().size()));
         out.printf("bytes changed outside the sites: %d%s%n", r.edits().size(), r.edits().isEmpty() ? ""
                 : " (one bit per prelinked direct-call entry of .altinstructions, so the boot leaves the site alone;"
                         + " `pvpatch diff` lists them)");
-        for (PatchPlan p : r.allPlans()) {
-            for (PatchBug bug : p.problems()) {
-                out.println("  left unpatched: " + bug.getMessage());
-            }
+        for (PatchBug bug : r.problems()) {
+            out.println("  left unpatched: " + bug.getMessage());
         }
         out.printf("verified: %s%n", verify ? r.verified() + " of " + r.sites() + " sites, before and after, with Zydis"
                 : "no (add --verify)");
@@ -591,13 +592,21 @@ public final class Main {
         for (PatchPlan plan : r.allPlans()) {
             for (int i = 0; i < plan.size(); i++) {
                 PatchSite s = plan.sites().get(i);
-                Strategy st = plan.strategy(i);
+                SiteOutcome outcome = plan.outcome(i);   // the strategy's name, or "left unpatched (RULE)"
                 out.printf("0x%x  type %d (%s)  %s%n", s.address(), s.type(), slots.get(s.type()).kind()
-                        .name().toLowerCase(Locale.ROOT), st);
+                        .name().toLowerCase(Locale.ROOT), outcome);
                 bytesLine("    before ", plan.originalBytes(i), disassemble(d, plan.originalBytes(i), s.address()));
                 bytesLine("    after  ", plan.patchedBytes(i), disassemble(d, plan.patchedBytes(i), s.address()));
             }
         }
+    }
+
+    /**
+     * The sites per strategy, then how many were left unpatched when some were:
+     * {@code {INLINE_NATIVE=6, DIRECT_CALL=2}, 1 left unpatched}.
+     */
+    private static String counts(Map<Strategy, Integer> byStrategy, int leftUnpatched) {
+        return byStrategy + (leftUnpatched == 0 ? "" : ", " + leftUnpatched + " left unpatched");
     }
 
     /** Bytes then disassembly; long sites (2.6.21-style saves) get the disassembly on a line of its own. */

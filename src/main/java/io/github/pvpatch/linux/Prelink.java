@@ -9,6 +9,7 @@ import io.github.pvpatch.verify.NativeScanner;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.SiteCheck;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Violation;
 import io.github.pvpatch.x86.IndirectForm;
 import io.github.pvpatch.Strategy;
@@ -157,11 +158,24 @@ public final class Prelink {
             edits = List.copyOf(edits);
         }
 
-        /** {@return how many sites each strategy rewrote, over all sections and plans} */
+        /**
+         * {@return how many sites each strategy rewrote, over all sections and plans; the sites
+         * left unpatched in lenient mode are not counted (see {@link #problems()})}
+         */
         public Map<Strategy, Integer> countByStrategy() {
             Map<Strategy, Integer> all = new EnumMap<>(Strategy.class);
             allPlans().forEach(p -> p.countByStrategy().forEach((k, v) -> all.merge(k, v, Integer::sum)));
             return Collections.unmodifiableMap(all);
+        }
+
+        /**
+         * {@return why each site left unpatched in lenient mode was left, over all plans in
+         * {@link #allPlans()} order: one refusal per such site; empty in strict mode}
+         */
+        public List<PatchBug> problems() {
+            List<PatchBug> all = new ArrayList<>();
+            allPlans().forEach(p -> all.addAll(p.problems()));
+            return Collections.unmodifiableList(all);
         }
 
         /** {@return every plan: the slot plans, then the replacement plans} */
@@ -253,7 +267,7 @@ public final class Prelink {
         for (PatchPlan plan : ordered) {
             for (int i = 0; i < plan.size(); i++) {
                 AltEntry e = directCallOf.get(plan.sites().get(i).address());
-                if (e == null || plan.strategy(i) == Strategy.LEFT_UNPATCHED || e.isPrelinkedMark()) {
+                if (e == null || plan.outcome(i) instanceof SiteOutcome.LeftUnpatched || e.isPrelinkedMark()) {
                     continue;
                 }
                 int at = (int) e.entryOffset() + 10;
@@ -269,9 +283,7 @@ public final class Prelink {
         int verified = 0;
         if (options.verify()) {
             for (PatchPlan plan : ordered) {
-                for (int i = 0; i < plan.size(); i++) {
-                    verified += plan.strategy(i) == Strategy.LEFT_UNPATCHED ? 0 : 1;
-                }
+                verified += plan.size() - plan.problems().size();   // every site but those left unpatched
             }
         }
         return new Result(image, plans, replacementPlans, verified, outcomes, edits);

@@ -6,6 +6,7 @@ import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.SiteCheck;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
@@ -112,7 +113,8 @@ public final class SiteVerifier implements SiteCheck {
     }
 
     /**
-     * Checks every site of a plan: its original bytes, and the bytes the plan will write.
+     * Checks every site of a plan: its original bytes, and the bytes the plan will write; a site
+     * the plan {@linkplain SiteOutcome.LeftUnpatched left unpatched} must keep its bytes.
      *
      * @param plan the plan, applied or not
      * @throws PatchBug for the first site that fails
@@ -120,13 +122,14 @@ public final class SiteVerifier implements SiteCheck {
     public void verify(PatchPlan plan) {
         for (int i = 0; i < plan.size(); i++) {
             PatchSite site = plan.sites().get(i);
-            Strategy strategy = plan.strategy(i);
+            SiteOutcome outcome = plan.outcome(i);
             byte[] original = plan.originalBytes(i);
             byte[] patched = plan.patchedBytes(i);
-            if (strategy == Strategy.LEFT_UNPATCHED) {
+            if (!(outcome instanceof SiteOutcome.Patched)) {
                 requireUnchanged(site, original, patched);
                 continue;
             }
+            Strategy strategy = ((SiteOutcome.Patched) outcome).strategy();
             verifyOriginal(site, original);
             Op op = plan.ops().op(site.type()).orElseThrow(() -> new IllegalStateException(
                     "plan patched " + site + " but its ops table has no op for it"));
@@ -190,10 +193,6 @@ public final class SiteVerifier implements SiteCheck {
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(strategy, "strategy");
         requireLength(site, original);
-        if (strategy == Strategy.LEFT_UNPATCHED) {
-            requireUnchanged(site, original, patched);
-            return;
-        }
         Listing l = listing(site, patched, Violation.OUTPUT_MISMATCH);
         int keeps = ~site.clobbers().bits();
         switch (strategy) {

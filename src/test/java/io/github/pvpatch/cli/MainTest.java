@@ -97,6 +97,28 @@ class MainTest {
     }
 
     @Test
+    void lenientPrelinkCountsAndListsTheSiteItLeaves() throws IOException {
+        byte[] file = Files.readAllBytes(IMAGES.resolve("pvsample-x86_64"));
+        io.github.pvpatch.linux.KernelImage k = io.github.pvpatch.linux.KernelImage.read(file);
+        io.github.pvpatch.linux.ElfFile.Section text = k.sectionOf(0);
+        file[(int) (text.offset() + (k.sites().get(0).address() - text.address())) + 2] ^= 0x08;   // another slot
+        Path in = dir.resolve("broken");
+        Files.write(in, file);
+        Run strict = run("prelink", in.toString(), "-o", dir.resolve("strict").toString());
+        assertEquals(1, strict.status(), strict.out());
+        Run p = run("prelink", in.toString(), "-o", dir.resolve("lenient").toString(), "--lenient", "--verify");
+        assertEquals(0, p.status(), p.err());
+        // The left site is no strategy's: the counts say how many were left, and the list says why.
+        assertTrue(p.out().lines().anyMatch(l -> l.startsWith("  total") && l.endsWith("}, 1 left unpatched")), p.out());
+        assertTrue(p.out().lines().anyMatch(l -> l.startsWith("  " + text.name()) && l.endsWith("}, 1 left unpatched")),
+                p.out());
+        assertTrue(p.out().contains("  left unpatched: violation=ORIGINAL_MISMATCH site=0x"
+                + Long.toHexString(k.sites().get(0).address())), p.out());
+        assertTrue(p.out().contains("verified: 8 of 9 sites"), p.out());
+        assertFalse(p.out().contains("LEFT_UNPATCHED"), p.out());
+    }
+
+    @Test
     void badInputIsOneLineAndStatusOne() throws IOException {
         Path junk = dir.resolve("junk");
         Files.write(junk, new byte[64]);

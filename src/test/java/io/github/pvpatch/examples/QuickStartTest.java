@@ -53,7 +53,7 @@ class QuickStartTest {
         PatchPlan plan = PatchPlan.of(code, sites, nativeOps);   // checks every site, writes nothing
         Journal journal = plan.apply();                          // writes all of them
         for (int i = 0; i < plan.size(); i++) {
-            System.out.printf("%s  %-14s %s%n", plan.sites().get(i), plan.strategy(i),
+            System.out.printf("%s  %-14s %s%n", plan.sites().get(i), plan.outcome(i),
                     HexFormat.ofDelimiter(" ").formatHex(plan.patchedBytes(i)));
         }
         journal.revert();                                        // the original bytes again

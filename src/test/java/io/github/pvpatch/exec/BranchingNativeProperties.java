@@ -2,6 +2,7 @@ package io.github.pvpatch.exec;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,7 @@ import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
@@ -124,10 +126,11 @@ class BranchingNativeProperties {
         }
         boolean fits = len <= site.length() && clobbers.containsAll(op.clobbers());
         if (fits && !reaches) {
-            assertEquals(Strategy.LEFT_UNPATCHED, plan.strategy(0), () -> d + " " + plan.problems());
-            assertEquals(Violation.TARGET_OUT_OF_REACH, plan.problem(0).orElseThrow().violation());
+            SiteOutcome.LeftUnpatched left = assertInstanceOf(SiteOutcome.LeftUnpatched.class, plan.outcome(0),
+                    () -> d + " " + plan.problems());
+            assertEquals(Violation.TARGET_OUT_OF_REACH, left.reason().violation());
         } else if (fits) {
-            assertEquals(Strategy.INLINE_NATIVE, plan.strategy(0), () -> d + " " + plan.problems());
+            assertEquals(SiteOutcome.patched(Strategy.INLINE_NATIVE), plan.outcome(0), () -> d + " " + plan.problems());
             byte[] got = Arrays.copyOf(plan.patchedBytes(0), len);
             assertEquals(Hex.of(expected), Hex.of(got), () -> "source=0x" + Long.toHexString(source) + " site=0x"
                     + Long.toHexString(siteAddress) + " " + d);
@@ -194,7 +197,7 @@ class BranchingNativeProperties {
                 String why = Differential.mismatch(r);
                 assertNull(why, () -> why + "\n  " + d + "\n  original " + r.original() + "\n  patched  "
                         + r.patched() + "\n  bytes " + Hex.of(o.plan().patchedBytes(0)));
-                if (o.plan().strategy(0) == Strategy.INLINE_NATIVE) {
+                if (o.plan().outcome(0).equals(SiteOutcome.patched(Strategy.INLINE_NATIVE))) {
                     inlined[0]++;
                     for (BranchingNative.Branch b : d.code().branches()) {
                         ran.merge(b.kind(), 1L, Long::sum);
@@ -227,7 +230,7 @@ class BranchingNativeProperties {
             }
             long table = isa == Isa.X86_32 ? 0xc0400000L : 0xffffffff82000000L;
             Outcome o = planAndCheck(isa, d, source, site, table, d.shape()[5] % 8);
-            outcomes[o.plan().strategy(0) == Strategy.INLINE_NATIVE ? 0 : 1]++;
+            outcomes[o.plan().outcome(0).equals(SiteOutcome.patched(Strategy.INLINE_NATIVE)) ? 0 : 1]++;
         });
         assertTrue(outcomes[0] >= Generators.examples() / 4, "inlined: " + outcomes[0]);
         assertTrue(outcomes[1] >= Generators.examples() / 50, "refused: " + outcomes[1]);

@@ -7,6 +7,7 @@ import static org.quicktheories.QuickTheory.qt;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.arch.Isa;
+import io.github.pvpatch.testing.Outcomes;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.List;
@@ -56,7 +57,8 @@ class DifferentialExecutionProperties {
                         assertNull(why, () -> why + "\n  at " + r.input().site() + "\n  original " + r.original()
                                 + "\n  patched  " + r.patched() + "\n  " + s);
                         count.incrementAndGet();
-                        reached.merge(plan.strategy(s.sites.indexOf(r.input().site())), 1L, Long::sum);
+                        Outcomes.strategy(plan.outcome(s.sites.indexOf(r.input().site())))
+                                .ifPresent(st -> reached.merge(st, 1L, Long::sum));
                         if (r.input().site().stackArguments() > 0) {
                             stackArgumentCases[0]++;
                         }

@@ -13,6 +13,7 @@ import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Patcher;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.arch.Isa;
@@ -107,13 +108,13 @@ class DifferentialTeethTest {
                 for (int i = 0; i < s.sites.size(); i++) {
                     PatchSite site = s.sites.get(i);
                     // A broken patcher that gives up leaves correct code: only what it wrote counts.
-                    if (s.ops.op(site.type()).isEmpty() || bad.strategy(i) == Strategy.LEFT_UNPATCHED
+                    if (s.ops.op(site.type()).isEmpty() || bad.outcome(i) instanceof SiteOutcome.LeftUnpatched
                             || Arrays.equals(good.patchedBytes(i), bad.patchedBytes(i))) {
                         continue;
                     }
                     // Padding after a jmp never runs: a wrong byte there is the verifier's to catch
                     // (SiteVerifierTest), not execution's.
-                    if (b == Broken.WRONG_PADDING_BYTE && bad.strategy(i) == Strategy.DIRECT_JUMP) {
+                    if (b == Broken.WRONG_PADDING_BYTE && bad.outcome(i).equals(SiteOutcome.patched(Strategy.DIRECT_JUMP))) {
                         continue;
                     }
                     changed[0]++;

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.pvpatch.ClobberSet;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
+import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.Violation;
 import io.github.pvpatch.arch.Isa;
@@ -69,7 +71,8 @@ class KernelImageTest {
         Prelink.Result r = k.prelink(Prelink.Options.defaults().withVerify(true));
         assertEquals(9, r.verified());
         assertEquals(List.of(".text", ".init.text"), List.copyOf(r.plans().keySet()));
-        assertFalse(r.countByStrategy().containsKey(Strategy.LEFT_UNPATCHED));
+        assertEquals(List.of(), r.problems());
+        assertEquals(9, r.countByStrategy().values().stream().mapToInt(Integer::intValue).sum());
         byte[] out = r.image();
         int changedOutside = 0;
         for (int i = 0; i < file.length; i++) {
@@ -161,7 +164,17 @@ class KernelImageTest {
             assertEquals(first.address(), bug.site().address());
         }
         Prelink.Result lenient = broken.prelink(Prelink.Options.defaults().withMode(PatchOptions.Mode.LENIENT));
-        assertEquals(1, lenient.countByStrategy().get(Strategy.LEFT_UNPATCHED));
+        assertEquals(1, lenient.problems().size());
+        assertEquals(first.address(), lenient.problems().get(0).site().address());
+        assertEquals(Violation.ORIGINAL_MISMATCH, lenient.problems().get(0).violation());
+        assertEquals(lenient.sites() - 1, lenient.countByStrategy().values().stream().mapToInt(Integer::intValue).sum(),
+                "a site left unpatched is no strategy's");
+        PatchPlan plan = lenient.plans().get(text.name());
+        int row = plan.sites().indexOf(first);
+        assertEquals(SiteOutcome.leftUnpatched(lenient.problems().get(0)), plan.outcome(row));
+        Prelink.Result verified = broken.prelink(Prelink.Options.defaults().withMode(PatchOptions.Mode.LENIENT)
+                .withVerify(true));
+        assertEquals(verified.sites() - 1, verified.verified(), "the site left unpatched is not counted verified");
     }
 
     @Test
@@ -181,7 +194,7 @@ class KernelImageTest {
         assertFalse(six.clobbersProven());
         assertEquals(ClobberSet.of(Register.RAX), six.op().clobbers());
         assertTrue(six.description().contains("assumed callee-save"), six.description());
-        assertEquals(Strategy.DIRECT_CALL, k.prelink(Prelink.Options.defaults()).plans().get(".text").strategy(record));
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL), k.prelink(Prelink.Options.defaults()).plans().get(".text").outcome(record));
     }
 
     @Test

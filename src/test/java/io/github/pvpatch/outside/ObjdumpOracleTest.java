@@ -11,6 +11,7 @@ import io.github.pvpatch.Op;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.SiteOutcome;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.live.LiveHost;
 import io.github.pvpatch.live.LivePlan;
@@ -97,8 +98,9 @@ class ObjdumpOracleTest {
             TreeMap<Long, Insn> after = objdump(s.isa(), s.base(), s.ram());
             for (int i = 0; i < plan.size(); i++) {
                 PatchSite p = plan.sites().get(i);
-                String where = "seed " + seed + " " + p + " " + plan.strategy(i);
-                byStrategy[plan.strategy(i).ordinal()]++;
+                Strategy strategy = assertInstanceOf(SiteOutcome.Patched.class, plan.outcome(i)).strategy();  // strict
+                String where = "seed " + seed + " " + p + " " + strategy;
+                byStrategy[strategy.ordinal()]++;
                 // unpatched: an indirect call through the op's slot, ending at the site's end
                 List<Insn> old = within(before, p);
                 assertTrue(old.stream().anyMatch(x -> x.text().startsWith("call") && x.text().contains("*")), where + " " + old);
@@ -111,7 +113,7 @@ class ObjdumpOracleTest {
                     assertFalse(x.text().contains("bad"), where + " " + now);
                 }
                 Op op = s.ops().op(p.type()).orElseThrow();
-                switch (plan.strategy(i)) {
+                switch (strategy) {
                     case DIRECT_CALL -> {
                         long target = ((Op.Call) op).target();
                         assertEquals("call   0x" + Long.toHexString(target), now.get(0).text().replaceAll(" <.*", ""), where);

@@ -68,7 +68,7 @@ class OutsideReadmeTest {
         Journal journal = plan.apply();
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < plan.size(); i++) {
-            out.append(String.format("%s  %-14s %s%n", plan.sites().get(i), plan.strategy(i),
+            out.append(String.format("%s  %-14s %s%n", plan.sites().get(i), plan.outcome(i),
                     HEX.formatHex(plan.patchedBytes(i))));
         }
         String expected = String.format(
@@ -107,7 +107,7 @@ class OutsideReadmeTest {
     private static String printed(PatchPlan plan) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < plan.size(); i++) {
-            out.append(String.format("%s  %-14s %s%n", plan.sites().get(i), plan.strategy(i),
+            out.append(String.format("%s  %-14s %s%n", plan.sites().get(i), plan.outcome(i),
                     HEX.formatHex(plan.patchedBytes(i))));
         }
         return out.toString();

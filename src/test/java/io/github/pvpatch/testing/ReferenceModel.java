@@ -23,10 +23,10 @@ public final class ReferenceModel {
     /** Which built-in patcher is modelled. */
     public enum Policy { STANDARD, NOP_PAD, INLINE_NATIVE, DIRECT_BRANCH }
 
-    /** Either a violation, or a strategy and the site's new bytes. */
+    /** Either a violation (and no strategy or bytes), or a strategy and the site's new bytes. */
     public record Outcome(Violation violation, Strategy strategy, byte[] bytes) {
         static Outcome bug(Violation v) {
-            return new Outcome(v, Strategy.LEFT_UNPATCHED, null);
+            return new Outcome(v, null, null);
         }
 
         @Override

@@ -4,6 +4,7 @@ import static io.github.pvpatch.testing.Hex.bytes;
 import static io.github.pvpatch.testing.Hex.le32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,10 +14,13 @@ import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
+import io.github.pvpatch.PatchPass;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.Patcher;
 import io.github.pvpatch.Relocation;
+import io.github.pvpatch.SiteOutcome;
+import io.github.pvpatch.SiteTable;
 import io.github.pvpatch.Strategy;
 import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.Violation;
@@ -301,13 +305,28 @@ class SiteVerifierTest {
         output(V32, IRQ, Op.nop(), Strategy.DIRECT_CALL, io.github.pvpatch.testing.Hex.of(irq));
         output(V32, IRQ, Op.call(0, ClobberSet.none()), Strategy.NOP_PAD, "0f 1f 84 00 00 00 00 00 66 90");
         output(V32, IRQ, Op.nop(), Strategy.NOP_PAD, "0f 1f 84 00 00 00 00 00 cc 90");
-        V32.verifyPatched(IRQ, Op.nop(), Strategy.LEFT_UNPATCHED, irq, irq.clone());
-        byte[] changed = irq.clone();
-        changed[9] ^= 1;
-        assertThrows(PatchBug.class, () -> V32.verifyPatched(IRQ, Op.nop(), Strategy.LEFT_UNPATCHED, irq, changed));
         assertThrows(IllegalArgumentException.class,
                 () -> V32.verifyPatched(IRQ, Op.nop(), Strategy.NOP_PAD, irq, new byte[3]));
         assertThrows(IllegalArgumentException.class, () -> V32.verifyOriginal(IRQ, new byte[11]));
+    }
+
+    @Test
+    void aSiteLeftUnpatchedMustKeepItsBytes() {
+        // A lenient pass leaves the site as it is (no op for it); its journal's plan then reports
+        // the bytes the code holds, which are changed behind the pass's back.
+        byte[] text = FORM32.encode(IRQ);
+        CodeBuffer code = CodeBuffer.wrap(text, SITE32);
+        PatchPass pass = PatchPass.of(PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
+        SiteTable table = SiteTable.of(Isa.X86_32, List.of(IRQ));
+        assertEquals(0, pass.apply(code, table, OpsTable.empty()));
+        V32.verify(pass.journal().plan());
+        assertEquals(0, pass.apply(code, table, OpsTable.empty()));
+        text[9] ^= 1;
+        PatchPlan plan = pass.journal().plan();
+        assertInstanceOf(SiteOutcome.LeftUnpatched.class, plan.outcome(0));
+        PatchBug bug = assertThrows(PatchBug.class, () -> V32.verify(plan));
+        assertEquals(Violation.OUTPUT_MISMATCH, bug.violation());
+        assertTrue(bug.getMessage().contains("a site left unpatched has new bytes"), bug.getMessage());
     }
 
     @Test
@@ -329,8 +348,8 @@ class SiteVerifierTest {
         // Lenient: the site is left as it was, and the plan says why.
         PatchPlan lenient = PatchPlan.of(CodeBuffer.wrap(text, SITE32), List.of(site), ops,
                 checked.withMode(PatchOptions.Mode.LENIENT));
-        assertEquals(Strategy.LEFT_UNPATCHED, lenient.strategy(0));
-        assertEquals(Violation.OUTPUT_MISMATCH, lenient.problem(0).orElseThrow().violation());
+        assertEquals(Violation.OUTPUT_MISMATCH,
+                assertInstanceOf(SiteOutcome.LeftUnpatched.class, lenient.outcome(0)).reason().violation());
         V32.verify(lenient);
         assertTrue(checked.check().isPresent());
         assertTrue(checked.withoutCheck().check().isEmpty());
