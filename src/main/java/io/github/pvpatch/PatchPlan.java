@@ -42,7 +42,7 @@ public final class PatchPlan {
     private final int[] offsets;
     private final byte[] original;
     private final byte[] patched;
-    /** Each site's outcome: its strategy's ordinal, or {@link PatchEngine#LEFT_UNPATCHED}. */
+    /** Each site's outcome: its strategy's ordinal, or {@link PatchEngine#LEFT}. */
     private final byte[] outcomes;
     /** Why a site was left unpatched in lenient mode; null when none was. */
     private final PatchBug[] problems;

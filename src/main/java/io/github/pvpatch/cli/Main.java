@@ -430,7 +430,7 @@ public final class Main {
             throw new Usage("prelink needs -o <out> (or --in-place)");
         }
         checkInput(file, "input");
-        try (OutputFile target = OutputFile.prepare(output, Optional.of(file), inPlace, disk)) {
+        try (OutputFile target = OutputFile.prepare(output, file, inPlace, disk)) {
             prelink(file, target, a.flag("--verify"), a.flag("--lenient"), readOptions, features);
         }
     }

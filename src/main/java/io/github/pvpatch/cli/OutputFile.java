@@ -15,7 +15,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -26,7 +25,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * target is then exactly what it was, byte for byte, or still absent.
  *
  * <pre>{@code
- * try (OutputFile out = OutputFile.prepare(Path.of("vmlinux.pre"), Optional.of(input), false)) {
+ * try (OutputFile out = OutputFile.prepare(Path.of("vmlinux.pre"), input, false)) {
  *     byte[] image = ...;            // the work; an exception here leaves no trace
  *     out.commit(image);
  * }
@@ -144,12 +143,23 @@ final class OutputFile implements AutoCloseable {
      * @throws Refused if the output is a directory, its directory is missing or not writable, or
      *     it is the input without {@code inPlace}
      */
-    static OutputFile prepare(Path output, Optional<Path> input, boolean inPlace) {
+    static OutputFile prepare(Path output, Path input, boolean inPlace) {
         return prepare(output, input, inPlace, Disk.REAL);
     }
 
     /**
-     * {@link #prepare(Path, Optional, boolean)} on a given disk.
+     * {@link #prepare(Path, Path, boolean)} for an output that comes from no input file.
+     *
+     * @param output the path the user named
+     * @return the prepared output; close it
+     * @throws Refused if the output is a directory, or its directory is missing or not writable
+     */
+    static OutputFile prepare(Path output) {
+        return prepare(output, Disk.REAL);
+    }
+
+    /**
+     * {@link #prepare(Path, Path, boolean)} on a given disk.
      *
      * @param output the path the user named
      * @param input the input file
@@ -157,7 +167,23 @@ final class OutputFile implements AutoCloseable {
      * @param disk the file system's steps
      * @return the prepared output
      */
-    static OutputFile prepare(Path output, Optional<Path> input, boolean inPlace, Disk disk) {
+    static OutputFile prepare(Path output, Path input, boolean inPlace, Disk disk) {
+        return prepareFor(output, Objects.requireNonNull(input, "input"), inPlace, disk);
+    }
+
+    /**
+     * {@link #prepare(Path)} on a given disk.
+     *
+     * @param output the path the user named
+     * @param disk the file system's steps
+     * @return the prepared output
+     */
+    static OutputFile prepare(Path output, Disk disk) {
+        return prepareFor(output, null, false, disk);
+    }
+
+    /** The checks and the temporary file; {@code input} is null when the output has none. */
+    private static OutputFile prepareFor(Path output, Path input, boolean inPlace, Disk disk) {
         Objects.requireNonNull(output, "output");
         Path target = output;
         if (Files.isDirectory(output)) {
@@ -170,8 +196,8 @@ final class OutputFile implements AutoCloseable {
             } catch (IOException e) {
                 throw new Refused("output=" + output + " cannot be resolved: " + reason(e), e);
             }
-            if (input.isPresent() && sameFile(output, input.get()) && !inPlace) {
-                throw new Refused("output=" + output + " is the input " + input.get()
+            if (input != null && sameFile(output, input) && !inPlace) {
+                throw new Refused("output=" + output + " is the input " + input
                         + " (the same file, by path or through a link): refusing to overwrite it; add --in-place"
                         + " to replace it, atomically");
             }

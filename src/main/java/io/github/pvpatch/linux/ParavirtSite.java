@@ -1,6 +1,7 @@
 package io.github.pvpatch.linux;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -11,39 +12,85 @@ import java.util.OptionalLong;
  * attached to it, and which of them the kernel applies under a {@link CpuFeatures} profile.
  * {@link KernelImage#paravirtSites(CpuFeatures)} lists them.
  *
- * @param address the site's run-time address
- * @param length its length in bytes
- * @param section the name of the section holding it
- * @param source the table that records it as a paravirt site
- * @param slot the {@code pv_ops} slot index; empty for a prelinked 6.8+ site whose slot could not
- *     be recovered
- * @param slotAddress the slot's address; empty in a module (its relocation names the slot) or when
- *     the slot is unknown
- * @param directCall the site's {@code ALT_FLAG_DIRECT_CALL} entry, for 6.8+ kernels
- * @param candidates the other entries at the site, in table order: the conditional native replacements
- * @param chosen the candidate the kernel leaves at the site on the profile (the last that applies)
- * @param outcome what the kernel leaves at the site on the profile
+ * <p>An immutable value; it has no public constructor, so no caller hands in an {@code Optional}.
  */
-public record ParavirtSite(long address, int length, String section, Source source, OptionalInt slot,
-        OptionalLong slotAddress, Optional<AltEntry> directCall, List<AltEntry> candidates, Optional<AltEntry> chosen,
-        Outcome outcome) {
+public final class ParavirtSite {
+    private final long address;
+    private final int length;
+    private final String section;
+    private final Source source;
+    private final OptionalInt slot;
+    private final OptionalLong slotAddress;
+    private final Optional<AltEntry> directCall;
+    private final List<AltEntry> candidates;
+    private final Optional<AltEntry> chosen;
+    private final Outcome outcome;
 
     /**
-     * Copies the list.
-     *
-     * @param address the address
-     * @param length the length
-     * @param section the section name
-     * @param source the table
-     * @param slot the slot
-     * @param slotAddress the slot's address
-     * @param directCall the direct-call entry
-     * @param candidates the replacements
-     * @param chosen the chosen one
-     * @param outcome the outcome
+     * A site as read; copies the list.
      */
-    public ParavirtSite {
-        candidates = List.copyOf(candidates);
+    ParavirtSite(long address, int length, String section, Source source, OptionalInt slot, OptionalLong slotAddress,
+            Optional<AltEntry> directCall, List<AltEntry> candidates, Optional<AltEntry> chosen, Outcome outcome) {
+        this.candidates = List.copyOf(candidates);
+        this.address = address;
+        this.length = length;
+        this.section = Objects.requireNonNull(section, "section");
+        this.source = Objects.requireNonNull(source, "source");
+        this.slot = Objects.requireNonNull(slot, "slot");
+        this.slotAddress = Objects.requireNonNull(slotAddress, "slotAddress");
+        this.directCall = Objects.requireNonNull(directCall, "directCall");
+        this.chosen = Objects.requireNonNull(chosen, "chosen");
+        this.outcome = Objects.requireNonNull(outcome, "outcome");
+    }
+
+    /** {@return the site's run-time address} */
+    public long address() {
+        return address;
+    }
+
+    /** {@return its length in bytes} */
+    public int length() {
+        return length;
+    }
+
+    /** {@return the name of the section holding it} */
+    public String section() {
+        return section;
+    }
+
+    /** {@return the table that records it as a paravirt site} */
+    public Source source() {
+        return source;
+    }
+
+    /** {@return the {@code pv_ops} slot index; empty for a prelinked 6.8+ site whose slot could not be recovered} */
+    public OptionalInt slot() {
+        return slot;
+    }
+
+    /** {@return the slot's address; empty in a module (its relocation names the slot) or when the slot is unknown} */
+    public OptionalLong slotAddress() {
+        return slotAddress;
+    }
+
+    /** {@return the site's {@code ALT_FLAG_DIRECT_CALL} entry, for 6.8+ kernels} */
+    public Optional<AltEntry> directCall() {
+        return directCall;
+    }
+
+    /** {@return the other entries at the site, in table order: the conditional native replacements} */
+    public List<AltEntry> candidates() {
+        return candidates;
+    }
+
+    /** {@return the candidate the kernel leaves at the site on the profile (the last that applies)} */
+    public Optional<AltEntry> chosen() {
+        return chosen;
+    }
+
+    /** {@return what the kernel leaves at the site on the profile} */
+    public Outcome outcome() {
+        return outcome;
     }
 
     /** The table that records a site as a paravirt site. */
@@ -71,5 +118,46 @@ public record ParavirtSite(long address, int length, String section, Source sour
         LEFT_TO_KERNEL,
         /** The site is already prelinked (pvpatch's own output): it is left as it is. */
         PRELINKED
+    }
+
+    /**
+     * {@return whether {@code o} is a ParavirtSite with equal components}
+     *
+     * @param o the other object
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ParavirtSite)) {
+            return false;
+        }
+        ParavirtSite that = (ParavirtSite) o;
+        return address == that.address
+                && length == that.length
+                && section.equals(that.section)
+                && source.equals(that.source)
+                && slot.equals(that.slot)
+                && slotAddress.equals(that.slotAddress)
+                && directCall.equals(that.directCall)
+                && candidates.equals(that.candidates)
+                && chosen.equals(that.chosen)
+                && outcome.equals(that.outcome);
+    }
+
+    /** {@return a hash of the components} */
+    @Override
+    public int hashCode() {
+        return Objects.hash(address, length, section, source, slot, slotAddress, directCall, candidates, chosen,
+                outcome);
+    }
+
+    /** {@return the components, as {@code ParavirtSite[address=..., ...]}} */
+    @Override
+    public String toString() {
+        return "ParavirtSite[address=" + address + ", length=" + length + ", section=" + section + ", source=" + source
+                + ", slot=" + slot + ", slotAddress=" + slotAddress + ", directCall=" + directCall
+                + ", candidates=" + candidates + ", chosen=" + chosen + ", outcome=" + outcome + "]";
     }
 }

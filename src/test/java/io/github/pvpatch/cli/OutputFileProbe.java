@@ -1,7 +1,6 @@
 package io.github.pvpatch.cli;
 
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Run in a child JVM by {@link OutputSafetyTest}: prepares an output, prints its temporary file,
@@ -18,7 +17,7 @@ public final class OutputFileProbe {
      * @throws InterruptedException never, in practice
      */
     public static void main(String[] args) throws InterruptedException {
-        OutputFile f = OutputFile.prepare(Path.of(args[0]), Optional.empty(), false);
+        OutputFile f = OutputFile.prepare(Path.of(args[0]));
         System.out.println("temporary=" + f.temporary());
         System.out.flush();
         if (args[1].equals("exit")) {

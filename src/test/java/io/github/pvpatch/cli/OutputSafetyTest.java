@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -302,14 +301,14 @@ class OutputSafetyTest {
     void theHelperAloneCommitsOnceAndCleansUp() throws IOException {
         Path out = previousOutput();
         byte[] before = Files.readAllBytes(out);
-        try (OutputFile f = OutputFile.prepare(out, Optional.empty(), false)) {
+        try (OutputFile f = OutputFile.prepare(out)) {
             assertTrue(Files.exists(f.temporary()));
             assertEquals(out.getParent(), f.temporary().getParent());
             // Work that throws: close deletes the temporary file, the target is untouched.
         }
         assertArrayEquals(before, Files.readAllBytes(out));
         assertEquals(List.of(), strays(dir, "out.pre"));
-        OutputFile f = OutputFile.prepare(out, Optional.empty(), false);
+        OutputFile f = OutputFile.prepare(out);
         f.commit(new byte[] {1, 2, 3});
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(out));
         assertThrows(IllegalStateException.class, () -> f.commit(new byte[0]));
@@ -317,9 +316,9 @@ class OutputSafetyTest {
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(out));
         assertEquals(List.of(), strays(dir, "out.pre"));
         OutputFile.Refused e = assertThrows(OutputFile.Refused.class,
-                () -> OutputFile.prepare(out, Optional.of(out), false));
+                () -> OutputFile.prepare(out, out, false));
         assertTrue(e.getMessage().contains("is the input"), e.getMessage());
-        OutputFile g = OutputFile.prepare(out, Optional.empty(), false, failing("write"));
+        OutputFile g = OutputFile.prepare(out, failing("write"));
         assertThrows(OutputFile.Refused.class, () -> g.commit(new byte[4096]));
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(out));
         assertEquals(List.of(), strays(dir, "out.pre"));
