@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.arch.Isa;
 import org.junit.jupiter.api.Test;
@@ -40,6 +41,43 @@ class SiteOutcomeTest {
         assertNotEquals(left, SiteOutcome.leftUnpatched(PatchBug.of(Violation.SITE_TOO_SHORT, SITE, 5, 6, "short")));
         assertNotEquals(left, SiteOutcome.patched(Strategy.NOP_PAD));
         assertNotEquals(SiteOutcome.patched(Strategy.NOP_PAD), left);
+    }
+
+    @Test
+    void theJavadocExampleRunsAndSaysWhatItPrints() throws java.io.IOException {
+        long base = 0xc1000000L;
+        UnpatchedForm form = UnpatchedForm.of(Isa.X86_32, 0xc0400000L);
+        PatchSite call = form.site(base, 2, io.github.pvpatch.arch.SiteKind.CALL, ClobberSet.linuxAny(Isa.X86_32), 2);
+        PatchSite orphan = form.site(base + 16, 1, io.github.pvpatch.arch.SiteKind.CALL,
+                ClobberSet.of(io.github.pvpatch.arch.Register.EAX), 0);
+        byte[] text = new byte[32];
+        form.encode(call, io.github.pvpatch.x86.NopTable.P6, text, 0);
+        form.encode(orphan, io.github.pvpatch.x86.NopTable.P6, text, 16);
+        CodeBuffer code = CodeBuffer.wrap(text, base);
+        java.util.List<PatchSite> sites = java.util.List.of(call, orphan);
+        OpsTable ops = OpsTable.builder().put(2, Op.call(base + 48, ClobberSet.callerSaved(Isa.X86_32))).build();
+        // JAVADOC-BEGIN
+        PatchPlan plan = PatchPlan.of(code, sites, ops, PatchOptions.defaults().withMode(PatchOptions.Mode.LENIENT));
+        for (int i = 0; i < plan.size(); i++) {
+            SiteOutcome o = plan.outcome(i);
+            if (o instanceof SiteOutcome.Patched p) {
+                System.out.println(plan.sites().get(i) + " " + p.strategy());                // ... DIRECT_CALL
+            } else if (o instanceof SiteOutcome.LeftUnpatched l) {
+                System.out.println(plan.sites().get(i) + " " + l.reason().violation());      // ... OP_MISSING
+            }
+        }
+        plan.outcome(0).equals(SiteOutcome.patched(Strategy.DIRECT_CALL));                  // true
+        // JAVADOC-END
+        assertEquals(SiteOutcome.patched(Strategy.DIRECT_CALL), plan.outcome(0));
+        assertEquals(Violation.OP_MISSING, ((SiteOutcome.LeftUnpatched) plan.outcome(1)).reason().violation());
+        String test = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "src/test/java/io/github/pvpatch/SiteOutcomeTest.java"));
+        String example = test.substring(test.indexOf("// JAVADOC-BEGIN\n") + 17, test.indexOf("        // JAVADOC-END"))
+                .lines().map(l -> " * " + l.substring(8)).collect(java.util.stream.Collectors.joining("\n"));
+        String javadoc = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "src/main/java/io/github/pvpatch/SiteOutcome.java"));
+        assertTrue(javadoc.contains(" * <pre>{@code\n" + example + "\n * }</pre>"),
+                "SiteOutcome's javadoc example differs from this test's JAVADOC-BEGIN..END region:\n" + example);
     }
 
     @Test
