@@ -114,13 +114,13 @@ final class PatchEngine {
      * {@code patched}. When {@code code} is given, each row's current bytes are read from it first
      * (the batch rules must have been checked); otherwise {@code original} already holds them.
      *
-     * Each row's outcome goes to {@code outcomes}: its {@link Strategy}'s ordinal, or
-     * {@link #LEFT} (and a call to {@code problems}) for a row a lenient batch left.
+     * <p>Each row's outcome goes to {@code strategies}: its {@link Strategy}'s ordinal, or
+     * {@link #LEFT} (and a call to {@code problems}) for a row a lenient batch left unpatched.
      *
      * @return how many rows were patched
      * @throws PatchBug for the first row that breaks a rule (in lenient mode, a batch-level one)
      */
-    int plan(Rows rows, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched, byte[] outcomes,
+    int plan(Rows rows, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched, byte[] strategies,
             Problems problems) {
         boolean lenient = options.mode() == PatchOptions.Mode.LENIENT;
         Patcher patcher = options.patcher();
@@ -135,20 +135,19 @@ final class PatchEngine {
             if (code != null) {
                 code.readUnchecked(rows.address(i), original, at, len);
             }
-            byte outcome;
+            Strategy s;
             try {
-                outcome = (byte) planRow(rows, i, ops, patcher, standard, check, cached, original, patched, at, len)
-                        .ordinal();
+                s = planRow(rows, i, ops, patcher, standard, check, cached, original, patched, at, len);
                 count++;
             } catch (PatchBug bug) {
                 if (!lenient || !bug.violation().isPerSite()) {
                     throw bug;
                 }
                 problems.add(i, bug);
-                outcome = LEFT;
+                s = null;   // left unpatched: no strategy
                 System.arraycopy(original, at, patched, at, len);
             }
-            outcomes[i] = outcome;
+            strategies[i] = s == null ? LEFT : (byte) s.ordinal();
             at += len;
         }
         return count;
