@@ -23,7 +23,7 @@ for name in pvexec pvlive; do
 source=$basedir/src/test/c/$name.c
 for bits in 64 32; do
     exe=$out/$name$bits
-    [ -x "$exe" ] && [ "$exe" -nt "$source" ] && continue
+    [ -x "$exe" ] && [ "$exe" -nt "$source" ] && [ "$exe" -nt "$basedir/src/test/c/pvpipe.h" ] && continue
     if ! gcc "-m$bits" "${flags[@]}" -o "$exe.tmp" "$source" 2> "$out/gcc$bits.log"; then
         cat "$out/gcc$bits.log" >&2
         [ "$bits" = 32 ] && echo "build-harness: gcc -m32 failed; install gcc-12-multilib (apt-get install -y gcc-12-multilib)" >&2

@@ -278,38 +278,8 @@ static void on_signal(int sig, siginfo_t *info, void *context)
     siglongjmp(g_jump, 1);
 }
 
-static void die(const char *what)
-{
-    fprintf(stderr, "pvexec: %s\n", what);
-    exit(2);
-}
-
-static void read_exact(void *p, size_t n)
-{
-    if (n && fread(p, 1, n, stdin) != n) {
-        die("truncated input");
-    }
-}
-
-static uint64_t read_u(int bytes)
-{
-    uint8_t b[8] = {0};
-    read_exact(b, (size_t)bytes);
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) {
-        v = v << 8 | b[i];
-    }
-    return v;
-}
-
-static void write_u(uint64_t v, int bytes)
-{
-    uint8_t b[8];
-    for (int i = 0; i < bytes; i++) {
-        b[i] = (uint8_t)(v >> (8 * i));
-    }
-    fwrite(b, 1, (size_t)bytes, stdout);
-}
+#define PV_NAME "pvexec"
+#include "pvpipe.h"
 
 static void *map_at(unsigned long address, size_t size, int prot)
 {

@@ -217,38 +217,8 @@ __asm__(
     "  ret\n");
 #endif
 
-static void die(const char *what)
-{
-    fprintf(stderr, "pvlive: %s\n", what);
-    exit(2);
-}
-
-static void read_exact(void *p, size_t n)
-{
-    if (n && fread(p, 1, n, stdin) != n) {
-        die("truncated input");
-    }
-}
-
-static uint64_t read_u(int bytes)
-{
-    uint8_t b[8] = {0};
-    read_exact(b, (size_t)bytes);
-    uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; i--) {
-        v = v << 8 | b[i];
-    }
-    return v;
-}
-
-static void write_u(uint64_t v, int bytes)
-{
-    uint8_t b[8];
-    for (int i = 0; i < bytes; i++) {
-        b[i] = (uint8_t)(v >> (8 * i));
-    }
-    fwrite(b, 1, (size_t)bytes, stdout);
-}
+#define PV_NAME "pvlive"
+#include "pvpipe.h"
 
 static uint64_t now_ms(void)
 {

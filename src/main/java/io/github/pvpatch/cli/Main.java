@@ -12,6 +12,7 @@ import io.github.pvpatch.linux.CpuFeatures;
 import io.github.pvpatch.linux.ElfFile;
 import io.github.pvpatch.linux.ImageFormatException;
 import io.github.pvpatch.linux.KernelImage;
+import io.github.pvpatch.linux.KernelPayload;
 import io.github.pvpatch.linux.ParaLayout;
 import io.github.pvpatch.linux.ParavirtSite;
 import io.github.pvpatch.linux.Prelink;
@@ -126,18 +127,24 @@ public final class Main {
             new Option("--pv-ops", "", "<ADDR>", List.of("sites", "prelink"), "the address of pv_ops (hex), when"
                     + " neither the symbol table, the kernel's export table (__ksymtab) nor the sites' own calls give"
                     + " it"),
+            new Option("--verbose", "", "", List.of("sites", "prelink", "diff"), "announce each stage on standard"
+                    + " output as it starts: reading an input (its size), prelinking (its sites). Standard error"
+                    + " stays for the error alone: a failed run prints exactly one line there, with or without"
+                    + " --verbose"),
             new Option("--help", "-h", "", List.of("demo", "sites", "prelink", "diff", "help"),
                     "show the command's help and exit"),
             new Option("--version", "", "", List.of(), "print pvpatch's version and the Zydis version of its"
                     + " disassembler shim"));
 
-    /** Above this many sites, stages are announced on standard error. */
-    private static final int PROGRESS_SITES = 1000;
     private static final int WIDTH = 100;
+    /** Bytes of an input enough for {@link KernelPayload#isBzImage}: the setup header ends before 0x300. */
+    private static final int BZIMAGE_HEADER = 0x400;
 
     private final PrintStream out;
     private final PrintStream err;
     private final OutputFile.Disk disk;
+    /** {@code --verbose}: stages are announced on {@link #out}, never on {@link #err}. */
+    private boolean verbose;
 
     Main(PrintStream out, PrintStream err) {
         this(out, err, OutputFile.Disk.REAL);
@@ -168,12 +175,16 @@ public final class Main {
             if (args.length == 0) {
                 throw new Usage("no command");
             }
-            if (args[0].equals("-h") || args[0].equals("--help")) {
-                out.print(help());
-                return OK;
-            }
-            if (args[0].equals("--version")) {
-                version();
+            if (args[0].equals("-h") || args[0].equals("--help") || args[0].equals("--version")) {
+                if (args.length > 1) {
+                    throw new Usage("unexpected argument '" + args[1] + "': " + args[0] + " takes none"
+                            + (args[0].equals("--version") ? "" : " (one command's help: pvpatch help <command>)"));
+                }
+                if (args[0].equals("--version")) {
+                    version();
+                } else {
+                    out.print(help());
+                }
                 return OK;
             }
             Args a = new Args(args);
@@ -181,9 +192,13 @@ public final class Main {
                 out.print(help(a.command));
                 return OK;
             }
+            verbose = a.flag("--verbose");
             switch (a.command) {
                 case "help":
-                    a.positional(a.positionalCount() <= 1 ? a.positionalCount() : 1);
+                    if (a.positionalCount() > 1) {
+                        throw new Usage("unexpected argument '" + a.positional.get(1) + "': help takes at most one"
+                                + " <command>");
+                    }
                     out.print(a.positionalCount() == 0 ? help() : help(a.positional.get(0)));
                     return OK;
                 case "demo":
@@ -430,6 +445,11 @@ public final class Main {
             throw new Usage("prelink needs -o <out> (or --in-place)");
         }
         checkInput(file, "input");
+        if (inPlace && startsAsBzImage(file)) {
+            // Refused from the header, before reading and unpacking the whole image.
+            throw new OutputFile.Refused("input=" + file + " is a bzImage: --in-place would replace it with the"
+                    + " unpacked vmlinux; write that with -o <out> instead");
+        }
         try (OutputFile target = OutputFile.prepare(output, file, inPlace, disk)) {
             prelink(file, target, a.flag("--verify"), a.flag("--lenient"), readOptions, features);
         }
@@ -440,12 +460,8 @@ public final class Main {
         Path output = target.path();
         long t0 = System.nanoTime();
         KernelImage k = read(file, "input", readOptions);
-        if (k.wasUnpacked() && OutputFile.sameFile(output, file)) {
-            throw new OutputFile.Refused("input=" + file + " is a bzImage: --in-place would replace it with the"
-                    + " unpacked vmlinux; write that with -o <out> instead");
-        }
-        if (k.sites().size() > PROGRESS_SITES) {
-            err.printf("pvpatch: prelinking %d sites in %d sections%s…%n", k.sites().size(), k.sitesBySection().size(),
+        if (verbose) {
+            out.printf("pvpatch: prelinking %d sites in %d sections%s…%n", k.sites().size(), k.sitesBySection().size(),
                     verify ? ", verifying each with Zydis" : "");
         }
         Prelink.Options options = Prelink.Options.defaults().withVerify(verify)
@@ -644,10 +660,14 @@ public final class Main {
     }
 
     private KernelImage read(Path file, String role, KernelImage.ReadOptions options) throws IOException {
-        byte[] bytes = readInput(file, role);
-        if (bytes.length > 4 << 20) {
-            err.printf("pvpatch: reading %s (%d MB)…%n", file.getFileName(), bytes.length >> 20);
+        checkInput(file, role);
+        if (verbose) {
+            // On standard output: standard error is for the one line of a failure.
+            long size = Files.size(file);
+            out.printf("pvpatch: reading %s (%s)…%n", file.getFileName(), size >= 1 << 20 ? (size >> 20) + " MB"
+                    : size + " bytes");
         }
+        byte[] bytes = readInput(file, role);
         try {
             return KernelImage.read(bytes, options);
         } catch (ImageFormatException e) {
@@ -674,6 +694,18 @@ public final class Main {
         }
         if (!Files.isReadable(file)) {
             throw new OutputFile.Refused(role + "=" + file + " is not readable");
+        }
+    }
+
+    /**
+     * {@return whether the file starts as a bzImage does (the {@code HdrS} setup header), read from
+     * its first sectors only} The same test {@link KernelImage#read} makes on the whole file.
+     */
+    static boolean startsAsBzImage(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return KernelPayload.isBzImage(in.readNBytes(BZIMAGE_HEADER));
+        } catch (IOException e) {
+            throw new OutputFile.Refused("input=" + file + ": cannot read it (" + OutputFile.reason(e) + ")", e);
         }
     }
 
@@ -740,7 +772,8 @@ public final class Main {
         void positional(int count) {
             if (positional.size() != count) {
                 throw new Usage(command + " takes " + count + " file argument" + (count == 1 ? "" : "s") + ", got "
-                        + positional.size());
+                        + positional.size() + (positional.size() > count ? ": unexpected '" + positional.get(count)
+                        + "'" : ""));
             }
         }
 

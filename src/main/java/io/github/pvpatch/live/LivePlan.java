@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * A write that is safe while other CPUs run the code: Linux's int3 protocol
@@ -32,46 +31,38 @@ import java.util.Objects;
 public final class LivePlan implements WritePlan {
     private static final TrapAction NOT_OURS = new TrapAction.NotOurs();
 
-    private final Transition transition;
-    private final SiteState before;
-    private final SiteState after;
-    private final List<Step> steps;
-    private final List<ByteRange> ranges;
+    private final Writes writes;
     private final Map<Long, TrapAction> traps;
 
     LivePlan(Transition transition, SiteState before, SiteState after, List<Step> steps, List<ByteRange> ranges,
             Map<Long, TrapAction> traps) {
-        this.transition = transition;
-        this.before = before;
-        this.after = after;
-        this.steps = List.copyOf(steps);
-        this.ranges = List.copyOf(ranges);
+        this.writes = new Writes(transition, before, after, steps, ranges);
         this.traps = Collections.unmodifiableMap(traps);
     }
 
     @Override
     public Transition transition() {
-        return transition;
+        return writes.transition();
     }
 
     @Override
     public SiteState before() {
-        return before;
+        return writes.before();
     }
 
     @Override
     public SiteState after() {
-        return after;
+        return writes.after();
     }
 
     @Override
     public List<Step> steps() {
-        return steps;
+        return writes.steps();
     }
 
     @Override
     public List<ByteRange> writtenRanges() {
-        return ranges;
+        return writes.ranges();
     }
 
     @Override
@@ -86,10 +77,7 @@ public final class LivePlan implements WritePlan {
      * @param host the writer and synchronizer
      */
     public void execute(LiveHost host) {
-        Objects.requireNonNull(host, "host");
-        for (Step s : steps) {
-            s.runOn(host);
-        }
+        writes.runOn(host);
     }
 
     /**
@@ -111,7 +99,6 @@ public final class LivePlan implements WritePlan {
 
     @Override
     public String toString() {
-        return "LivePlan{" + transition + ", sites=" + before.size() + ", steps=" + steps.size() + ", writes="
-                + ranges + "}";
+        return writes.describe("LivePlan") + ", steps=" + writes.steps().size() + ", writes=" + writes.ranges() + "}";
     }
 }

@@ -2,7 +2,6 @@ package io.github.pvpatch.live;
 
 import io.github.pvpatch.PatchBug;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * A write that is not safe while other CPUs run the code: at least one point inside a site where
@@ -13,20 +12,12 @@ import java.util.Objects;
  * pointers). Immutable.
  */
 public final class QuiescentPlan implements WritePlan {
-    private final Transition transition;
-    private final SiteState before;
-    private final SiteState after;
-    private final List<Step> steps;
-    private final List<ByteRange> ranges;
+    private final Writes writes;
     private final List<PatchBug> violations;
 
     QuiescentPlan(Transition transition, SiteState before, SiteState after, List<Step> steps, List<ByteRange> ranges,
             List<PatchBug> violations) {
-        this.transition = transition;
-        this.before = before;
-        this.after = after;
-        this.steps = List.copyOf(steps);
-        this.ranges = List.copyOf(ranges);
+        this.writes = new Writes(transition, before, after, steps, ranges);
         this.violations = List.copyOf(violations);
     }
 
@@ -37,28 +28,28 @@ public final class QuiescentPlan implements WritePlan {
 
     @Override
     public Transition transition() {
-        return transition;
+        return writes.transition();
     }
 
     @Override
     public SiteState before() {
-        return before;
+        return writes.before();
     }
 
     /** {@return the state once written; no earlier frames remain, since none could be pending} */
     @Override
     public SiteState after() {
-        return after;
+        return writes.after();
     }
 
     @Override
     public List<Step> steps() {
-        return steps;
+        return writes.steps();
     }
 
     @Override
     public List<ByteRange> writtenRanges() {
-        return ranges;
+        return writes.ranges();
     }
 
     /**
@@ -79,15 +70,12 @@ public final class QuiescentPlan implements WritePlan {
      * @param host the writer and synchronizer
      */
     public void executeStopped(LiveHost host) {
-        Objects.requireNonNull(host, "host");
-        for (Step s : steps) {
-            s.runOn(host);
-        }
+        writes.runOn(host);
     }
 
     @Override
     public String toString() {
-        return "QuiescentPlan{" + transition + ", sites=" + before.size() + ", writes=" + ranges + ", "
-                + violations.get(0).getMessage() + "}";
+        return writes.describe("QuiescentPlan") + ", writes=" + writes.ranges() + ", " + violations.get(0).getMessage()
+                + "}";
     }
 }

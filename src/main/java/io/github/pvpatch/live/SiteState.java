@@ -3,12 +3,15 @@ package io.github.pvpatch.live;
 import io.github.pvpatch.CodeBuffer;
 import io.github.pvpatch.Journal;
 import io.github.pvpatch.OpsTable;
+import io.github.pvpatch.PatchBug;
 import io.github.pvpatch.PatchOptions;
 import io.github.pvpatch.PatchPlan;
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.Violation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -27,6 +30,8 @@ import java.util.TreeSet;
  * }</pre>
  */
 public final class SiteState {
+    private static final HexFormat HEX = HexFormat.ofDelimiter(" ");
+
     private final List<PatchSite> sites;
     private final byte[][] original;
     private final byte[][] current;
@@ -43,9 +48,20 @@ public final class SiteState {
     /**
      * {@return the sites of {@code plan} holding its original bytes, with no earlier frames}
      *
-     * @param plan a plan not yet applied
+     * @param plan a plan not yet applied: its code buffer holds the plan's original bytes at every
+     *     site
+     * @throws PatchBug {@link Violation#ORIGINAL_MISMATCH} if the buffer holds other bytes at a
+     *     site: the plan's patched bytes (it was applied, or made by a pass that wrote it; start
+     *     from {@link #patched} or the journal instead) or bytes written since planning
      */
     public static SiteState unpatched(PatchPlan plan) {
+        SiteState state = original(plan);
+        state.requireOriginalIn(plan);
+        return state;
+    }
+
+    /** The sites of {@code plan} holding its original bytes, whatever its buffer holds now. */
+    private static SiteState original(PatchPlan plan) {
         int n = Objects.requireNonNull(plan, "plan").size();
         byte[][] original = new byte[n][];
         for (int i = 0; i < n; i++) {
@@ -55,13 +71,35 @@ public final class SiteState {
     }
 
     /**
+     * Refuses a plan whose buffer does not hold its original bytes at every site: a write planned
+     * from them would take for the old instructions bytes that are not there, and patching an
+     * applied plan again would write its int3 over code it already holds.
+     */
+    private void requireOriginalIn(PatchPlan plan) {
+        CodeBuffer code = plan.code();
+        for (int i = 0; i < sites.size(); i++) {
+            PatchSite site = sites.get(i);
+            byte[] now = code.read(site.address(), site.length());
+            if (Arrays.equals(now, original[i])) {
+                continue;
+            }
+            boolean applied = Arrays.equals(now, plan.patchedBytes(i));
+            throw PatchBug.of(Violation.ORIGINAL_MISMATCH, site, 0, 0, "site " + i + " of " + sites.size()
+                    + ": the code holds " + HEX.formatHex(now) + (applied ? ", the plan's patched bytes," : "")
+                    + " not its original " + HEX.formatHex(original[i]) + (applied ? ": the plan was already"
+                    + " applied; plan the write from SiteState.patched(plan) or the journal"
+                    : ": the code changed since planning; plan again"));
+        }
+    }
+
+    /**
      * {@return the sites of {@code plan} holding its patched bytes, as after {@link
      * PatchPlan#apply()} or a live patch: calls made from the original bytes may still return}
      *
      * @param plan a plan whose bytes are installed
      */
     public static SiteState patched(PatchPlan plan) {
-        SiteState unpatched = unpatched(plan);
+        SiteState unpatched = original(plan);
         byte[][] patched = new byte[plan.size()][];
         for (int i = 0; i < patched.length; i++) {
             patched[i] = plan.patchedBytes(i);

@@ -28,7 +28,12 @@ public sealed interface WritePlan permits LivePlan, QuiescentPlan {
     /**
      * {@return the write that patches the sites of {@code plan}, from its original bytes}
      *
-     * @param plan a plan not yet applied
+     * @param plan a plan not yet applied: its code buffer holds the plan's original bytes at every
+     *     site
+     * @throws PatchBug {@link io.github.pvpatch.Violation#ORIGINAL_MISMATCH}, naming the site, if
+     *     the buffer holds other bytes there: the plan's patched bytes (it was applied already;
+     *     {@link #revert} its journal, or start from {@link SiteState#patched}) or bytes written
+     *     since planning
      */
     static WritePlan patch(PatchPlan plan) {
         return SiteState.unpatched(plan).toPatched(plan);

@@ -71,12 +71,30 @@ class HelpAndVersionTest {
     void usageErrorsAreStatusTwoWithTheShortUsage() {
         for (String[] args : new String[][] {{}, {"frobnicate"}, {"prelink", "x"}, {"sites", "--verify", "x"},
             {"diff", "a"}, {"help", "a", "b"}, {"prelink", "x", "-o"}, {"prelink", "x", "-o", "a", "-o", "b"},
-            {"sites", "x", "--layout", "nope"}, {"--bogus"}}) {
+            {"sites", "x", "--layout", "nope"}, {"--bogus"}, {"--version", "extra"}, {"--help", "extra"},
+            {"-h", "prelink"}, {"help", "prelink", "extra"}}) {
             OutputSafetyTest.Run r = run(args);
             assertEquals(2, r.status(), String.join(" ", args));
             assertTrue(r.err().startsWith("pvpatch: ") && r.err().endsWith(Main.usage()), r.err());
             assertEquals(1 + Main.usage().lines().count(), r.err().lines().count(), r.err());
             assertEquals("", r.out());
+        }
+    }
+
+    @Test
+    void anUnexpectedArgumentIsNamed() {
+        String[][] cases = {{"--version", "extra"}, {"--help", "extra"}, {"-h", "extra"}, {"help", "prelink", "extra"},
+            {"sites", "a", "extra"}, {"diff", "a", "b", "extra"}};
+        String[] says = {"--version takes none", "--help takes none (one command's help: pvpatch help <command>)",
+            "-h takes none", "help takes at most one <command>", "sites takes 1 file argument, got 2",
+            "diff takes 2 file arguments, got 3"};
+        for (int i = 0; i < cases.length; i++) {
+            OutputSafetyTest.Run r = run(cases[i]);
+            assertEquals(2, r.status(), String.join(" ", cases[i]));
+            String first = r.err().lines().findFirst().orElse("");
+            assertTrue(first.startsWith("pvpatch: ") && first.contains("unexpected") && first.contains("'extra'")
+                    && first.contains(says[i]), first);
+            assertEquals("", r.out(), "no help or version printed");
         }
     }
 

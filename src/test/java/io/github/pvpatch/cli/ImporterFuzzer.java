@@ -8,6 +8,7 @@ import io.github.pvpatch.linux.KernelImage;
 import io.github.pvpatch.linux.KernelPayload;
 import io.github.pvpatch.linux.ParaInstructions;
 import io.github.pvpatch.linux.Prelink;
+import io.github.pvpatch.testing.Images;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

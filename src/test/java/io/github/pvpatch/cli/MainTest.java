@@ -144,6 +144,49 @@ class MainTest {
                 "is x86-32", 2);
     }
 
+    @Test
+    void aLargeBadInputIsStillOneLineOnStandardError() throws IOException {
+        // Above 4 MB the command once announced "reading big (5 MB)…" on standard error before the error.
+        Path big = dir.resolve("big");
+        Files.write(big, new byte[5 << 20]);
+        Path never = dir.resolve("never");
+        assertError(run("sites", big.toString()), "input=" + big + ": not an ELF file");
+        assertError(run("prelink", big.toString(), "-o", never.toString()), "input=" + big + ": not an ELF file");
+        assertError(run("diff", big.toString(), big.toString()), "before=" + big + ": not an ELF file", 2);
+        assertFalse(Files.exists(never));
+        // --verbose narrates on standard output; standard error still holds the error alone.
+        Run verbose = run("prelink", big.toString(), "-o", never.toString(), "--verbose");
+        assertError(verbose, "input=" + big + ": not an ELF file");
+        assertEquals("pvpatch: reading big (5 MB)…\n", verbose.out());
+        assertFalse(Files.exists(never));
+    }
+
+    @Test
+    void verboseAnnouncesEachStageOnStandardOutput() throws IOException {
+        Path in = IMAGES.resolve("pvsample-x86_64");
+        Run v = run("prelink", in.toString(), "-o", dir.resolve("v").toString(), "--verify", "--verbose");
+        assertEquals(0, v.status(), v.err());
+        assertEquals("", v.err());
+        String[] lines = v.out().split("\n");
+        assertEquals("pvpatch: reading pvsample-x86_64 (" + Files.size(in) + " bytes)…", lines[0]);
+        assertTrue(lines[1].matches("pvpatch: prelinking 9 sites in \\d+ sections, verifying each with Zydis…"),
+                lines[1]);
+        Run quiet = run("prelink", in.toString(), "-o", dir.resolve("q").toString(), "--verify");
+        assertEquals(0, quiet.status(), quiet.err());
+        assertEquals("", quiet.err());
+        assertFalse(quiet.out().contains("pvpatch: "), quiet.out());
+        assertEquals(lines.length - 2, quiet.out().lines().count(), "the same summary, without the two stages");
+        Run sites = run("sites", in.toString(), "--verbose");
+        assertTrue(sites.out().startsWith("pvpatch: reading pvsample-x86_64 ("), sites.out());
+        assertEquals("", sites.err());
+        Run diff = run("diff", in.toString(), dir.resolve("v").toString(), "--verbose");
+        assertEquals(1, diff.status(), diff.err());
+        assertTrue(diff.out().startsWith("pvpatch: reading pvsample-x86_64 (" + Files.size(in) + " bytes)…\n"
+                + "pvpatch: reading v ("), diff.out());
+        assertEquals("", diff.err());
+        assertEquals(2, run("demo", "--verbose").status(), "demo reads no file: it takes no --verbose");
+    }
+
     private static void assertError(Run r, String part) {
         assertError(r, part, 1);
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.pvpatch.testing.Images;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -231,6 +232,21 @@ class OutputSafetyTest {
         assertRefused(run("prelink", vmlinuz.toString(), "--in-place"), "input=" + vmlinuz, "is a bzImage");
         assertArrayEquals(bz, Files.readAllBytes(vmlinuz));
         assertEquals(List.of(), strays(dir, "vmlinuz"));
+        // Refused from the header, before the payload is read: a payload that would not even unpack
+        // (once reported as the payload's error, after reading the whole file) gets the same refusal.
+        Path broken = dir.resolve("broken");
+        byte[] unreadable = Images.bzImage(new byte[] {1, 2, 3, 4, 5, 6});
+        Files.write(broken, unreadable);
+        assertRefused(run("prelink", broken.toString(), "--in-place", "-o", broken.toString()), "input=" + broken,
+                "is a bzImage: --in-place would replace it with the unpacked vmlinux; write that with -o <out>");
+        assertArrayEquals(unreadable, Files.readAllBytes(broken));
+        assertEquals(List.of(), strays(dir, "vmlinuz", "broken"));
+        // Without --in-place the payload is read, and its own error is the one reported.
+        Path out = dir.resolve("out");
+        Run r = run("prelink", broken.toString(), "-o", out.toString());
+        assertEquals(1, r.status(), r.err());
+        assertFalse(r.err().contains("is a bzImage:"), r.err());
+        assertFalse(Files.exists(out));
     }
 
     @Test

@@ -5,14 +5,11 @@ import io.github.pvpatch.Op;
 import io.github.pvpatch.OpsTable;
 import io.github.pvpatch.PatchSite;
 import io.github.pvpatch.arch.Isa;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import io.github.pvpatch.testing.HarnessPipe;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,43 +35,32 @@ public final class Harness implements AutoCloseable {
     public final long tableBase;
     public final long stackStart;
     private final long[] stubs;
+    private final HarnessPipe pipe;
     private final Process process;
     private final OutputStream out;
     private final DataInputStream in;
 
-    private Harness(Isa isa, Process process) throws IOException {
+    private Harness(Isa isa, HarnessPipe pipe) throws IOException {
         this.isa = isa;
-        this.process = process;
-        this.out = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
-        this.in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
-        if (u32() != 0x31585650) {
-            throw new IOException("pvexec: bad handshake");
-        }
-        int bits = (int) u32();
-        if (bits != (isa == Isa.X86_32 ? 32 : 64)) {
-            throw new IOException("pvexec: a " + bits + "-bit harness for " + isa);
-        }
-        codeBase = u64();
-        codeSize = (int) u32();
-        tableBase = u64();
-        stackStart = u64();
-        stubs = new long[(int) u32()];
+        this.pipe = pipe;
+        this.process = pipe.process();
+        this.out = pipe.out();
+        this.in = pipe.in();
+        codeBase = pipe.u64();
+        codeSize = (int) pipe.u32();
+        tableBase = pipe.u64();
+        stackStart = pipe.u64();
+        stubs = new long[(int) pipe.u32()];
         for (int i = 0; i < stubs.length; i++) {
-            stubs[i] = u64();
+            stubs[i] = pipe.u64();
         }
     }
 
     /** {@return a harness for {@code isa}, from {@code -Dpvpatch.harness.dir} (default target/test-harness)} */
     public static Harness start(Isa isa) {
-        Path dir = Path.of(System.getProperty("pvpatch.harness.dir", "target/test-harness"));
-        Path exe = dir.resolve(isa == Isa.X86_32 ? "pvexec32" : "pvexec64");
-        if (!Files.isExecutable(exe)) {
-            throw new IllegalStateException(exe + " is missing: the test build makes it (src/build/build-harness.sh),"
-                    + " and the i386 one needs gcc -m32 (Debian: gcc-12-multilib)");
-        }
+        HarnessPipe pipe = HarnessPipe.start("pvexec", isa, 0x31585650);
         try {
-            Process p = new ProcessBuilder(exe.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            return new Harness(isa, p);
+            return new Harness(isa, pipe);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -135,7 +121,7 @@ public final class Harness implements AutoCloseable {
             return List.of();   // an empty batch would tell the harness to stop
         }
         try {
-            u32(out, cases.size());
+            pipe.u32(cases.size());
             for (Case c : cases) {
                 write(c);
             }
@@ -146,18 +132,18 @@ public final class Harness implements AutoCloseable {
             }
             return results;
         } catch (IOException e) {
-            throw new UncheckedIOException("pvexec (" + isa + ") stopped: " + exitStatus(), e);
+            throw new UncheckedIOException("pvexec (" + isa + ") stopped: " + pipe.exitStatus(), e);
         }
     }
 
     private void write(Case c) throws IOException {
         PatchSite site = c.site();
-        u64(out, site.address());
+        pipe.u64(site.address());
         out.write(site.length());
         out.write(c.original());
         out.write(c.patched());
         for (int r = 0; r < 16; r++) {
-            u64(out, c.regs()[r]);
+            pipe.u64(c.regs()[r]);
         }
         int slots = Math.min(stubs.length, Math.max(site.type() + 1, lastType(c.ops()) + 1));
         out.write(slots);
@@ -186,7 +172,7 @@ public final class Harness implements AutoCloseable {
         int signal = in.readUnsignedByte();
         long[] regs = new long[16];
         for (int r = 0; r < 16; r++) {
-            regs[r] = u64();
+            regs[r] = pipe.u64();
         }
         byte[] stack = new byte[CALLER_BYTES];
         in.readFully(stack);
@@ -198,45 +184,15 @@ public final class Harness implements AutoCloseable {
             int stackArgs = in.readUnsignedByte();
             long[] args = new long[6];
             for (int k = 0; k < 6; k++) {
-                args[k] = u64();
+                args[k] = pipe.u64();
             }
             long[] st = new long[4];
             for (int k = 0; k < 4; k++) {
-                st[k] = u64();
+                st[k] = pipe.u64();
             }
             calls.add(new Call(slot, entered, stackArgs, args, st));
         }
         return new Run(signal, regs, stack, count, calls);
-    }
-
-    private long u32() throws IOException {
-        byte[] b = new byte[4];
-        in.readFully(b);
-        return (b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24;
-    }
-
-    private long u64() throws IOException {
-        return u32() | u32() << 32;
-    }
-
-    private static void u32(OutputStream o, long v) throws IOException {
-        for (int i = 0; i < 4; i++) {
-            o.write((int) (v >>> (8 * i)));
-        }
-    }
-
-    private static void u64(OutputStream o, long v) throws IOException {
-        u32(o, v);
-        u32(o, v >>> 32);
-    }
-
-    private String exitStatus() {
-        try {
-            return process.waitFor(2, TimeUnit.SECONDS) ? "exit " + process.exitValue() : "still running";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
     }
 
     static String hex(long[] values) {
@@ -250,7 +206,7 @@ public final class Harness implements AutoCloseable {
     @Override
     public void close() {
         try {
-            u32(out, 0);
+            pipe.u32(0);
             out.flush();
             process.waitFor(5, TimeUnit.SECONDS);
         } catch (IOException | InterruptedException e) {

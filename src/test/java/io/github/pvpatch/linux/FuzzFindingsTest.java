@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.pvpatch.PatchSite;
+import io.github.pvpatch.testing.Images;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
@@ -126,7 +127,7 @@ class FuzzFindingsTest {
         crc.update(payload, 12, headerSize - 4);
         put(payload, 12 + headerSize - 4, 4, crc.getValue());
         ImageFormatException e = assertThrows(ImageFormatException.class,
-                () -> KernelPayload.extract(KernelPayloadTest.bzImage(payload)));
+                () -> KernelPayload.extract(Images.bzImage(payload)));
         assertTrue(e.getMessage().contains("corrupt kernel payload"), e.getMessage());
         assertTrue(e.getMessage().contains("limit"), e.getMessage());
     }

@@ -1,5 +1,7 @@
 package io.github.pvpatch.linux;
 
+import static io.github.pvpatch.testing.Images.bzImage;
+import static io.github.pvpatch.testing.Images.le32;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,28 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class KernelPayloadTest {
     @TempDir
     Path dir;
-
-    /** A minimal bzImage: one setup sector, the HdrS header, the payload after the setup code. */
-    static byte[] bzImage(byte[] payload) {
-        int start = 2 * 512;
-        int offset = 0x40;
-        byte[] b = new byte[start + offset + payload.length + 4];
-        b[0x1F1] = 1;
-        b[0x202] = 'H';
-        b[0x203] = 'd';
-        b[0x204] = 'r';
-        b[0x205] = 'S';
-        le32(b, 0x248, offset);
-        le32(b, 0x24C, payload.length);
-        System.arraycopy(payload, 0, b, start + offset, payload.length);
-        return b;
-    }
-
-    private static void le32(byte[] b, int at, int v) {
-        for (int i = 0; i < 4; i++) {
-            b[at + i] = (byte) (v >>> (8 * i));
-        }
-    }
 
     private static byte[] elf() throws IOException {
         return KernelImageTest.image("pvsample-x86_64");

@@ -11,8 +11,7 @@ import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.arch.SiteKind;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import io.github.pvpatch.testing.HarnessPipe;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -20,8 +19,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,6 +77,7 @@ final class LiveHarness {
     }
 
     private final Isa isa;
+    private final HarnessPipe pipe;
     private final Process process;
     private final OutputStream out;
     private final DataInputStream in;
@@ -89,35 +87,24 @@ final class LiveHarness {
     final long stubB;
     final long stubNop;
 
-    private LiveHarness(Isa isa, Process process) throws IOException {
+    private LiveHarness(Isa isa, HarnessPipe pipe) throws IOException {
         this.isa = isa;
-        this.process = process;
-        this.out = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
-        this.in = new DataInputStream(new BufferedInputStream(process.getInputStream(), 1 << 16));
-        if (u32() != 0x314C5650) {
-            throw new IOException("pvlive: bad handshake");
-        }
-        int bits = (int) u32();
-        if (bits != (isa == Isa.X86_32 ? 32 : 64)) {
-            throw new IOException("pvlive: a " + bits + "-bit harness for " + isa);
-        }
-        codeBase = u64();
-        u32();
-        tableBase = u64();
-        stubA = u64();
-        stubB = u64();
-        stubNop = u64();
+        this.pipe = pipe;
+        this.process = pipe.process();
+        this.out = pipe.out();
+        this.in = pipe.in();
+        codeBase = pipe.u64();
+        pipe.u32();
+        tableBase = pipe.u64();
+        stubA = pipe.u64();
+        stubB = pipe.u64();
+        stubNop = pipe.u64();
     }
 
     static LiveHarness start(Isa isa) {
-        Path dir = Path.of(System.getProperty("pvpatch.harness.dir", "target/test-harness"));
-        Path exe = dir.resolve(isa == Isa.X86_32 ? "pvlive32" : "pvlive64");
-        if (!Files.isExecutable(exe)) {
-            throw new IllegalStateException(exe + " is missing: the test build makes it (src/build/build-harness.sh)");
-        }
+        HarnessPipe pipe = HarnessPipe.start("pvlive", isa, 0x314C5650);
         try {
-            return new LiveHarness(isa, new ProcessBuilder(exe.toString())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start());
+            return new LiveHarness(isa, pipe);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -187,54 +174,54 @@ final class LiveHarness {
             int flags, int stubPauses) {
         List<Plan> plans = edit.apply(s.plans);
         try {
-            u32(workers);
-            u32(minPlans);
-            u64(minExecs);
-            u32(maxMs);
-            u32(flags);
-            u32(stubPauses);
-            u32(s.slots.length);
+            pipe.u32(workers);
+            pipe.u32(minPlans);
+            pipe.u64(minExecs);
+            pipe.u32(maxMs);
+            pipe.u32(flags);
+            pipe.u32(stubPauses);
+            pipe.u32(s.slots.length);
             for (long slot : s.slots) {
-                u64(slot);
+                pipe.u64(slot);
             }
-            u32(s.sites.size());
+            pipe.u32(s.sites.size());
             for (int i = 0; i < s.sites.size(); i++) {
-                u64(s.sites.get(i).address());
+                pipe.u64(s.sites.get(i).address());
                 out.write(s.sites.get(i).length());
                 out.write(s.semantics.get(i));
                 out.write(s.original.get(i));
             }
-            u32(plans.size());
-            u32(s.cycleStart);
+            pipe.u32(plans.size());
+            pipe.u32(s.cycleStart);
             for (Plan p : plans) {
                 out.write(p.quiescent() ? 1 : 0);
-                u32(p.steps().size());
+                pipe.u32(p.steps().size());
                 for (Step step : p.steps()) {
                     out.write(step.isSync() ? 1 : 0);
-                    u64(step.address());
+                    pipe.u64(step.address());
                     out.write(step.length());
                     out.write(step.bytes());
                 }
-                u32(p.traps().size());
+                pipe.u32(p.traps().size());
                 for (Map.Entry<Long, TrapAction> t : p.traps().entrySet()) {
-                    u64(t.getKey());
+                    pipe.u64(t.getKey());
                     TrapAction a = t.getValue();
                     if (a instanceof TrapAction.EmulateCall c) {
                         out.write(1);
-                        u64(c.target());
-                        u64(c.returnAddress());
+                        pipe.u64(c.target());
+                        pipe.u64(c.returnAddress());
                     } else if (a instanceof TrapAction.EmulateJump j) {
                         out.write(2);
-                        u64(j.target());
-                        u64(0);
+                        pipe.u64(j.target());
+                        pipe.u64(0);
                     } else if (a instanceof TrapAction.SkipTo k) {
                         out.write(3);
-                        u64(k.address());
-                        u64(0);
+                        pipe.u64(k.address());
+                        pipe.u64(0);
                     } else {
                         out.write(4);
-                        u64(0);
-                        u64(0);
+                        pipe.u64(0);
+                        pipe.u64(0);
                     }
                 }
             }
@@ -243,7 +230,7 @@ final class LiveHarness {
             String line = r.readLine();
             process.waitFor(10, TimeUnit.SECONDS);
             if (line == null || !line.startsWith("live ")) {
-                throw new IllegalStateException("pvlive (" + isa + ") reported nothing: " + exitStatus());
+                throw new IllegalStateException("pvlive (" + isa + ") reported nothing: " + pipe.exitStatus());
             }
             Map<String, String> kv = new HashMap<>();
             for (String part : line.substring(5).split(" ")) {
@@ -256,42 +243,12 @@ final class LiveHarness {
                     Long.parseLong(kv.get("emulated")), Long.parseLong(kv.get("retried")),
                     Long.parseLong(kv.get("late")), kv.get("sync"), Long.parseLong(kv.get("ms")), line);
         } catch (IOException e) {
-            throw new UncheckedIOException("pvlive (" + isa + ") stopped: " + exitStatus(), e);
+            throw new UncheckedIOException("pvlive (" + isa + ") stopped: " + pipe.exitStatus(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } finally {
             process.destroyForcibly();
         }
-    }
-
-    private String exitStatus() {
-        try {
-            return process.waitFor(2, TimeUnit.SECONDS) ? "exit " + process.exitValue() : "still running";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
-    }
-
-    private long u32() throws IOException {
-        byte[] b = new byte[4];
-        in.readFully(b);
-        return (b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24;
-    }
-
-    private long u64() throws IOException {
-        return u32() | u32() << 32;
-    }
-
-    private void u32(long v) throws IOException {
-        for (int i = 0; i < 4; i++) {
-            out.write((int) (v >>> (8 * i)));
-        }
-    }
-
-    private void u64(long v) throws IOException {
-        u32(v);
-        u32(v >>> 32);
     }
 }

@@ -39,9 +39,13 @@ class LivePlanTest {
 
     /** An x86-64 site `ff 15 disp32` at A calling through slot 0 of TABLE, in a buffer of int3. */
     private static PatchPlan plan(Isa isa, SiteKind kind, ClobberSet clobbers, Op op) {
+        return plan(new byte[0x100], isa, kind, clobbers, op);
+    }
+
+    /** The same, in {@code text}: 0x100 bytes at BASE, which the caller may change after planning. */
+    private static PatchPlan plan(byte[] text, Isa isa, SiteKind kind, ClobberSet clobbers, Op op) {
         UnpatchedForm form = UnpatchedForm.of(isa, TABLE).withSlotClobbers(ClobberSet.callerSaved(isa));
         PatchSite site = form.site(A, 0, kind, clobbers, 0);
-        byte[] text = new byte[0x100];
         java.util.Arrays.fill(text, (byte) 0xCC);
         byte[] body = form.encode(site);
         System.arraycopy(body, 0, text, (int) (A - BASE), body.length);
@@ -227,6 +231,35 @@ class LivePlanTest {
         assertThrows(IllegalArgumentException.class, () -> state.toBytes(List.of(), Transition.PATCH));
         assertThrows(IllegalArgumentException.class, () -> state.toBytes(List.of(new byte[5]), Transition.PATCH));
         assertThrows(IndexOutOfBoundsException.class, () -> state.bytes(1));
+    }
+
+    @Test
+    void anAppliedPlanIsRefusedWithWhatTheCodeHolds() {
+        PatchPlan plan = directCall();
+        Journal journal = plan.apply();
+        // The buffer holds e8 bb 0f 40 f0 90 now: an int3 protocol from ff 15 … would be planned
+        // for bytes that are not there.
+        PatchBug e = assertThrows(PatchBug.class, () -> WritePlan.patch(plan));
+        assertEquals(Violation.ORIGINAL_MISMATCH, e.violation());
+        assertEquals(plan.sites().get(0), e.site());
+        assertEquals("violation=ORIGINAL_MISMATCH " + plan.sites().get(0) + " needed=0 available=0: site 0 of 1:"
+                + " the code holds e8 bb 0f 40 f0 90, the plan's patched bytes, not its original ff 15 ba ff 0f 00:"
+                + " the plan was already applied; plan the write from SiteState.patched(plan) or the journal",
+                e.getMessage());
+        assertThrows(PatchBug.class, () -> SiteState.unpatched(plan));
+        // Where it is, the write is planned from the patched state; once reverted, patch it again.
+        assertEquals(Transition.REVERT, SiteState.patched(plan).toOriginal().transition());
+        assertEquals(Transition.REVERT, WritePlan.revert(journal).transition());
+        journal.revert();
+        assertEquals(Transition.PATCH, WritePlan.patch(plan).transition());
+        // Bytes that are neither: the code changed since planning.
+        byte[] text = new byte[0x100];
+        PatchPlan stale = plan(text, Isa.X86_64, SiteKind.CALL, ClobberSet.callerSaved(Isa.X86_64),
+                Op.call(T1, RAX, true));
+        text[(int) (A - BASE) + 2] = 0x11;
+        PatchBug changed = assertThrows(PatchBug.class, () -> WritePlan.patch(stale));
+        assertTrue(changed.getMessage().endsWith("site 0 of 1: the code holds ff 15 11 ff 0f 00 not its original"
+                + " ff 15 ba ff 0f 00: the code changed since planning; plan again"), changed.getMessage());
     }
 
     @Test

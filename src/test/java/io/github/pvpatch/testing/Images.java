@@ -1,17 +1,21 @@
-package io.github.pvpatch.cli;
+package io.github.pvpatch.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.zip.GZIPOutputStream;
 
-/** Synthetic vmlinuz files around the build's sample images: gzip, LZ4 legacy and XZ payloads. */
-final class Images {
+/**
+ * Synthetic vmlinuz files around the build's sample images: the bzImage wrapper and its gzip, LZ4
+ * legacy and XZ payloads. The one builder of test bzImages, for the importer's tests and the
+ * command's.
+ */
+public final class Images {
     private Images() {
     }
 
     /** {@return a minimal bzImage: one setup sector, the HdrS header, the payload after the setup code} */
-    static byte[] bzImage(byte[] payload) {
+    public static byte[] bzImage(byte[] payload) {
         int start = 2 * 512;
         int offset = 0x40;
         byte[] b = new byte[start + offset + payload.length + 4];
@@ -26,13 +30,15 @@ final class Images {
         return b;
     }
 
-    static void le32(byte[] b, int at, int v) {
+    /** Writes {@code v} little-endian at {@code at}, as the boot protocol's header fields are. */
+    public static void le32(byte[] b, int at, int v) {
         for (int i = 0; i < 4; i++) {
             b[at + i] = (byte) (v >>> (8 * i));
         }
     }
 
-    static byte[] gzip(byte[] data) {
+    /** {@return {@code data} gzip-compressed, as the kernel's default payload} */
+    public static byte[] gzip(byte[] data) {
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
         try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
             out.write(data);
@@ -47,7 +53,7 @@ final class Images {
      * literals then a match repeating the last byte, so both halves of the decoder are reached;
      * then the uncompressed size, as the kernel appends it.
      */
-    static byte[] lz4Legacy(byte[] data) {
+    public static byte[] lz4Legacy(byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(0x02);
         out.write(0x21);
@@ -80,7 +86,7 @@ final class Images {
     }
 
     /** {@return an XZ stream of {@code data} as the kernel's xz_wrap.sh makes it, with a small dictionary} */
-    static byte[] xz(byte[] data) {
+    public static byte[] xz(byte[] data) {
         ByteArrayOutputStream xz = new ByteArrayOutputStream();
         try {
             org.tukaani.xz.LZMA2Options lzma = new org.tukaani.xz.LZMA2Options(0);   // fast: the fuzzer recompresses
