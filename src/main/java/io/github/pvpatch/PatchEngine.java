@@ -147,6 +147,73 @@ final class PatchEngine {
         return count;
     }
 
+    /**
+     * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
+     * in address order: the batch rules, the read of each row's current bytes and the stamping of
+     * its shape's template fused into one walk over the table's columns, with the patcher called
+     * only for the first row of a shape. It decides nothing itself: at the first row that breaks a
+     * batch rule, or that the patcher refuses, it gives way (returns -1 having written only the
+     * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
+     * report exactly what they always do.
+     *
+     * @return how many rows were patched (all of them), or -1 when the batch must take the general path
+     */
+    int planTable(SiteTable table, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched,
+            byte[] strategies) {
+        Patcher patcher = options.patcher();
+        byte[] mem = code.arrayOrNull();
+        if (!Strategies.isStandard(patcher) || options.checkOrNull() != null || !table.inAddressOrder()
+                || mem == null) {
+            return -1;
+        }
+        int memOffset = code.arrayOffset();
+        long base = code.baseAddress();
+        long size = code.size();
+        Isa isa = table.isa();
+        boolean isa32 = isa == Isa.X86_32;
+        long[] address = table.addressArray();
+        byte[] length = table.lengthArray();
+        short[] type = table.typeArray();
+        short[] clobbers = table.clobberArray();
+        byte[] flags = table.flagArray();
+        byte[] callOffset = table.callOffsetArray();
+        byte[] stackArguments = table.stackArgumentArray();
+        Templates templates = this.templates;
+        Rows rows = null;
+        int n = table.size();
+        long prevEnd = 0;
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            long a = address[i];
+            int len = length[i] & 0xFF;
+            long offset = a - base;
+            if (Long.compareUnsigned(offset, size) > 0 || len > size - offset
+                    || (i > 0 && Long.compareUnsigned(prevEnd, a) > 0)) {
+                return -1;
+            }
+            prevEnd = a + len;
+            Bytes.copy(mem, memOffset + (int) offset, original, at, len);
+            int t = type[i] & 0xFFFF;
+            Op op = ops.lookup(t);
+            long key = Templates.key(t, len, SiteTable.isJump(flags[i]), isa32, callOffset[i] & 0xFF,
+                    stackArguments[i] & 0xFF, clobbers[i] & 0xFFFF);
+            int s = templates.stamp(t, key, op, isa, a, patched, at);
+            if (s < 0) {
+                if (rows == null) {
+                    rows = new TableRows(table);
+                }
+                try {
+                    s = planRow(rows, i, ops, patcher, true, null, true, original, patched, at, len).ordinal();
+                } catch (PatchBug bug) {
+                    return -1;
+                }
+            }
+            strategies[i] = (byte) s;
+            at += len;
+        }
+        return n;
+    }
+
     private Strategy planRow(Rows rows, int i, OpsTable ops, Patcher patcher, boolean standard, SiteCheck check,
             boolean cached, byte[] original, byte[] patched, int at, int len) {
         if (len < Encodings.MIN_INDIRECT_LENGTH) {
@@ -195,24 +262,74 @@ final class PatchEngine {
         private long[] keys = new long[64];
         private Entry[] entries = new Entry[64];
         private int count;
+        /** The entry last found for each op type: most types have one shape, so most rows hit here. */
+        private Entry[] byType = new Entry[16];
 
         private static final class Entry {
+            long key;
             Op op;
             byte[] bytes;
             int branchAt;
             long target;
             Strategy strategy;
+            int ordinal;
         }
 
         /** Every field of a row but its address, packed; never 0 (the length is at least 1). */
         static long key(Rows rows, int i, int len) {
-            return (long) rows.type(i)
+            return key(rows.type(i), len, rows.kind(i) == SiteKind.JUMP, rows.isa(i) == Isa.X86_32,
+                    rows.callOffset(i) + 1, rows.stackArguments(i), rows.clobberBits(i));
+        }
+
+        /** The same key from a row's fields, the call offset given plus one (0: not recorded). */
+        static long key(int type, int len, boolean jump, boolean isa32, int callOffsetPlusOne, int stackArguments,
+                int clobberBits) {
+            return (long) type
                     | (long) len << 16
-                    | (long) (rows.kind(i) == SiteKind.JUMP ? 1 : 0) << 24
-                    | (long) (rows.isa(i) == Isa.X86_32 ? 1 : 0) << 25
-                    | (long) (rows.callOffset(i) + 1) << 26
-                    | (long) rows.stackArguments(i) << 34
-                    | (long) rows.clobberBits(i) << 42;
+                    | (long) (jump ? 1 : 0) << 24
+                    | (long) (isa32 ? 1 : 0) << 25
+                    | (long) callOffsetPlusOne << 26
+                    | (long) stackArguments << 34
+                    | (long) clobberBits << 42;
+        }
+
+        /**
+         * {@return the strategy's ordinal after writing the template of {@code key} for a row of
+         * op type {@code type}, or -1 when there is none to use}
+         */
+        int stamp(int type, long key, Op op, Isa isa, long address, byte[] out, int at) {
+            Entry[] recent = byType;
+            Entry e = type < recent.length ? recent[type] : null;
+            if (e == null || e.key != key) {
+                e = entries[slot(key)];
+                if (e == null) {
+                    return -1;
+                }
+                remember(type, e);
+            }
+            if (e.op != op) {
+                return -1;
+            }
+            byte[] t = e.bytes;
+            int branchAt = e.branchAt;
+            if (branchAt >= 0) {
+                long from = address + branchAt;
+                if (!Encodings.reachesRel32(isa, from, e.target)) {
+                    return -1;
+                }
+                Bytes.copy(t, 0, out, at, t.length);
+                Bytes.putInt(out, at + branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
+            } else {
+                Bytes.copy(t, 0, out, at, t.length);
+            }
+            return e.ordinal;
+        }
+
+        private void remember(int type, Entry e) {
+            if (type >= byType.length) {
+                byType = Arrays.copyOf(byType, Math.max(Integer.highestOneBit(type) << 1, byType.length));
+            }
+            byType[type] = e;
         }
 
         private int slot(long key) {
@@ -255,6 +372,7 @@ final class PatchEngine {
                 e = new Entry();
                 entries[s] = e;
                 keys[s] = key;
+                e.key = key;
                 count++;
             }
             e.op = op;
@@ -262,6 +380,7 @@ final class PatchEngine {
             e.branchAt = branchAt;
             e.target = target;
             e.strategy = STRATEGIES[strategy.ordinal()];
+            e.ordinal = strategy.ordinal();
         }
 
         private void rehash() {

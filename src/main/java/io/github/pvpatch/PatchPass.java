@@ -139,9 +139,12 @@ public final class PatchPass {
         if (strategies.length < n) {
             strategies = new byte[n];
         }
-        PatchEngine.Rows rows = PatchEngine.of(sites);
-        PatchEngine.checkBatch(code, rows);
-        int patchedCount = engine.plan(rows, code, ops, original, patched, strategies, sink);
+        int patchedCount = engine.planTable(sites, code, ops, original, patched, strategies);
+        if (patchedCount < 0) {
+            PatchEngine.Rows rows = PatchEngine.of(sites);
+            PatchEngine.checkBatch(code, rows);
+            patchedCount = engine.plan(rows, code, ops, original, patched, strategies, sink);
+        }
         long[] addresses = sites.addressArray();
         int at = 0;
         for (int i = 0; i < n; i++) {

@@ -198,6 +198,15 @@ public final class SiteTable {
         return flags;
     }
 
+    /** The call offsets plus one (0: not recorded), unsigned. */
+    byte[] callOffsetArray() {
+        return callOffset;
+    }
+
+    byte[] stackArgumentArray() {
+        return stackArguments;
+    }
+
     /** {@return whether a row is a jump site, from its flags} */
     static boolean isJump(byte flags) {
         return (flags & JUMP) != 0;
