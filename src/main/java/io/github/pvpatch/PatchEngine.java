@@ -170,14 +170,8 @@ final class PatchEngine {
         long base = code.baseAddress();
         long size = code.size();
         Isa isa = table.isa();
-        boolean isa32 = isa == Isa.X86_32;
         long[] address = table.addressArray();
-        byte[] length = table.lengthArray();
-        short[] type = table.typeArray();
-        short[] clobbers = table.clobberArray();
-        byte[] flags = table.flagArray();
-        byte[] callOffset = table.callOffsetArray();
-        byte[] stackArguments = table.stackArgumentArray();
+        long[] shape = table.shapeArray();
         Templates templates = this.templates;
         Rows rows = null;
         int n = table.size();
@@ -185,7 +179,8 @@ final class PatchEngine {
         int at = 0;
         for (int i = 0; i < n; i++) {
             long a = address[i];
-            int len = length[i] & 0xFF;
+            long key = shape[i];
+            int len = SiteTable.lengthOf(key);
             long offset = a - base;
             if (Long.compareUnsigned(offset, size) > 0 || len > size - offset
                     || (i > 0 && Long.compareUnsigned(prevEnd, a) > 0)) {
@@ -193,11 +188,7 @@ final class PatchEngine {
             }
             prevEnd = a + len;
             Bytes.copy(mem, memOffset + (int) offset, original, at, len);
-            int t = type[i] & 0xFFFF;
-            Op op = ops.lookup(t);
-            long key = Templates.key(t, len, SiteTable.isJump(flags[i]), isa32, callOffset[i] & 0xFF,
-                    stackArguments[i] & 0xFF, clobbers[i] & 0xFFFF);
-            int s = templates.stamp(t, key, op, isa, a, patched, at);
+            int s = templates.stamp(key, ops, isa, a, patched, at);
             if (s < 0) {
                 if (rows == null) {
                     rows = new TableRows(table);
@@ -275,29 +266,19 @@ final class PatchEngine {
             int ordinal;
         }
 
-        /** Every field of a row but its address, packed; never 0 (the length is at least 1). */
+        /** Every field of a row but its address, packed as a {@link SiteTable} row's shape; never 0. */
         static long key(Rows rows, int i, int len) {
-            return key(rows.type(i), len, rows.kind(i) == SiteKind.JUMP, rows.isa(i) == Isa.X86_32,
-                    rows.callOffset(i) + 1, rows.stackArguments(i), rows.clobberBits(i));
-        }
-
-        /** The same key from a row's fields, the call offset given plus one (0: not recorded). */
-        static long key(int type, int len, boolean jump, boolean isa32, int callOffsetPlusOne, int stackArguments,
-                int clobberBits) {
-            return (long) type
-                    | (long) len << 16
-                    | (long) (jump ? 1 : 0) << 24
-                    | (long) (isa32 ? 1 : 0) << 25
-                    | (long) callOffsetPlusOne << 26
-                    | (long) stackArguments << 34
-                    | (long) clobberBits << 42;
+            return SiteTable.shape(rows.isa(i) == Isa.X86_32, len, rows.type(i), rows.clobberBits(i),
+                    rows.kind(i) == SiteKind.JUMP, rows.callOffset(i), rows.stackArguments(i));
         }
 
         /**
-         * {@return the strategy's ordinal after writing the template of {@code key} for a row of
-         * op type {@code type}, or -1 when there is none to use}
+         * {@return the strategy's ordinal after writing the template of {@code key} (a row's
+         * shape), or -1 when there is none to use: no template yet, or one learnt for another op}
          */
-        int stamp(int type, long key, Op op, Isa isa, long address, byte[] out, int at) {
+        int stamp(long key, OpsTable ops, Isa isa, long address, byte[] out, int at) {
+            int type = SiteTable.typeOf(key);
+            Op op = ops.lookup(type);
             Entry[] recent = byType;
             Entry e = type < recent.length ? recent[type] : null;
             if (e == null || e.key != key) {
@@ -486,19 +467,11 @@ final class PatchEngine {
         private final SiteTable table;
         private final Isa isa;
         private final long[] address;
-        private final byte[] length;
-        private final short[] type;
-        private final short[] clobbers;
-        private final byte[] flags;
 
         TableRows(SiteTable table) {
             this.table = table;
             this.isa = table.isa();
             this.address = table.addressArray();
-            this.length = table.lengthArray();
-            this.type = table.typeArray();
-            this.clobbers = table.clobberArray();
-            this.flags = table.flagArray();
         }
 
         @Override
@@ -518,22 +491,22 @@ final class PatchEngine {
 
         @Override
         public int length(int i) {
-            return length[i] & 0xFF;
+            return table.length(i);
         }
 
         @Override
         public int type(int i) {
-            return type[i] & 0xFFFF;
+            return table.type(i);
         }
 
         @Override
         public SiteKind kind(int i) {
-            return SiteTable.isJump(flags[i]) ? SiteKind.JUMP : SiteKind.CALL;
+            return table.kind(i);
         }
 
         @Override
         public int clobberBits(int i) {
-            return clobbers[i] & 0xFFFF;
+            return table.clobberBits(i);
         }
 
         @Override
