@@ -1,11 +1,13 @@
 /*
  * The C reference for pvpatch's patch pass: the same sites, the same rules and the same
- * algorithm as PatchPass with the standard patcher (NOP pad, inline native, direct call), so
- * the ratio to Java is a fair one. Reads a workload written by the bench Tool, checks the sites
- * (inside the buffer, in order and not overlapping, long enough, an op for each, native code
- * that fits and clobbers only what the site allows, a call whose clobbers the site allows and
- * whose rel32 reaches), plans every site into a scratch buffer keeping the original bytes, then
- * writes them all. Checks its output equals Java's, then prints the best time per site.
+ * algorithm as PatchPass with the standard patcher (NOP pad, inline native, direct call, direct
+ * call with saves), so the ratio to Java is a fair one. Reads a workload written by the bench
+ * Tool, checks the sites (inside the buffer, in order and not overlapping, long enough, an op for
+ * each whose clobbers exist on the ISA, native code that fits and clobbers only what the site
+ * allows, a call whose rel32 reaches and whose clobbers beyond the site's are saved by pushes
+ * and pops that fit around it), plans every site into a scratch buffer keeping the original
+ * bytes, then writes them all. Checks its output equals Java's, then prints the best time per
+ * site. Every workload the bench Tool writes (nop, native, call, saves, mixed) runs through it.
  *
  *   patch_ref <workload file> <name>     prints: c <name> <ns/site>
  */
@@ -23,6 +25,10 @@ static const char *P6[12] = {
     "\x66\x0f\x1f\x44\x00\x00", "\x0f\x1f\x80\x00\x00\x00\x00", "\x0f\x1f\x84\x00\x00\x00\x00\x00",
     "\x66\x0f\x1f\x84\x00\x00\x00\x00\x00", "\x66\x66\x0f\x1f\x84\x00\x00\x00\x00\x00",
     "\x66\x66\x66\x0f\x1f\x84\x00\x00\x00\x00\x00"};
+
+/* The save order of Encodings.putSaves, by register encoding (eax=0 ... edi=7, r8=8 ... r15=15). */
+static const uint8_t ORDER32[] = {0, 7, 1, 2, 3, 5, 6};
+static const uint8_t ORDER64[] = {0, 1, 2, 6, 7, 8, 9, 10, 11, 3, 5, 12, 13, 14, 15};
 
 static void die(const char *m) { fprintf(stderr, "patch_ref: %s\n", m); exit(2); }
 
@@ -45,10 +51,47 @@ static inline void nops(uint8_t *dst, int n, int max) {
     }
 }
 
+/* push/pop r (0x50/0x58 + r, REX.B 0x41 first for r8-r15); x86-64 pushes the last register twice
+ * when the count is odd, to keep the stack 16-byte aligned at the call. Returns the bytes written. */
+static inline int saves(uint8_t *out, uint32_t regs, int bits) {
+    const uint8_t *order = bits == 64 ? ORDER64 : ORDER32;
+    int n = bits == 64 ? 15 : 7, k = 0, last = -1;
+    for (int i = 0; i < n; i++) {
+        int r = order[i];
+        if (regs >> r & 1) {
+            if (r >= 8) out[k++] = 0x41;
+            out[k++] = (uint8_t)(0x50 + (r & 7));
+            last = r;
+        }
+    }
+    if (bits == 64 && (__builtin_popcount(regs) & 1)) {
+        if (last >= 8) out[k++] = 0x41;
+        out[k++] = (uint8_t)(0x50 + (last & 7));
+    }
+    return k;
+}
+
+static inline int restores(uint8_t *out, uint32_t regs, int bits) {
+    const uint8_t *order = bits == 64 ? ORDER64 : ORDER32;
+    int n = bits == 64 ? 15 : 7, k = 0, align = bits == 64 && (__builtin_popcount(regs) & 1);
+    for (int i = n - 1; i >= 0; i--) {
+        int r = order[i];
+        if (regs >> r & 1) {
+            for (int j = align ? 2 : 1; j > 0; j--) {
+                if (r >= 8) out[k++] = 0x41;
+                out[k++] = (uint8_t)(0x58 + (r & 7));
+            }
+            align = 0;
+        }
+    }
+    return k;
+}
+
 /* One pass: plan every site into `patched` (saving `original`), then write all. 0, or -1 on a BUG. */
 static int pass(uint8_t *code, uint64_t base, uint32_t code_len, const struct site *s, uint32_t n,
                 const struct op *ops, uint32_t types, int bits, uint8_t *original, uint8_t *patched) {
     int max_nop = bits == 64 ? 11 : 8;
+    uint32_t regs = bits == 64 ? 0xFFEF : 0xEF;                              /* no esp/rsp */
     uint64_t prev_end = 0;
     size_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -60,6 +103,7 @@ static int pass(uint8_t *code, uint64_t base, uint32_t code_len, const struct si
         if (len < 6) return -1;                                             /* shorter than the call */
         if (s[i].type >= types) return -1;                                  /* no op */
         const struct op *op = &ops[s[i].type];
+        if (op->clobbers & ~regs) return -1;                                /* a register the ISA lacks */
         memcpy(original + at, code + off, len);
         uint8_t *out = patched + at;
         uint32_t pos = 0;
@@ -68,13 +112,19 @@ static int pass(uint8_t *code, uint64_t base, uint32_t code_len, const struct si
             memcpy(out, op->native, op->native_len);
             pos = op->native_len;
         } else if (op->kind == 3) {                                         /* direct call */
-            if (op->clobbers & ~s[i].clobbers) return -1;                   /* (saves: not in these workloads) */
-            int64_t disp = (int64_t)(op->target - (s[i].address + 5));
+            uint32_t missing = op->clobbers & ~s[i].clobbers;
+            if (missing) {                                                  /* with saves around it */
+                pos = (uint32_t)saves(out, missing, bits);
+                if (2 * pos + 5 > len) return -1;                           /* saves do not fit */
+            }
+            uint64_t at = s[i].address + pos;
+            int64_t disp = (int64_t)(op->target - (at + 5));
             if (bits == 64 && disp != (int32_t)disp) return -1;
             int32_t d = (int32_t)disp;
-            out[0] = 0xE8;
-            memcpy(out + 1, &d, 4);
-            pos = 5;
+            out[pos] = 0xE8;
+            memcpy(out + pos + 1, &d, 4);
+            pos += 5;
+            if (missing) pos += (uint32_t)restores(out + pos, missing, bits);
         } else if (op->kind != 1) {
             return -1;
         }
@@ -121,7 +171,7 @@ int main(int argc, char **argv) {
     }
     rd(f, expected, len);
     fclose(f);
-    uint8_t *original = malloc(total), *patched = malloc(total);
+    uint8_t *original = malloc(total), *patched = malloc(total + 64);     /* saves are written before their fit is checked */
     memcpy(code, pristine, len);
     if (pass(code, base, len, s, n, ops, types, bits, original, patched) != 0) die("a site broke a rule");
     if (memcmp(code, expected, len) != 0) {

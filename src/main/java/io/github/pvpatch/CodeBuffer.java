@@ -218,6 +218,16 @@ public final class CodeBuffer {
         return true;
     }
 
+    /** {@return the heap array behind the buffer, or null for a direct or read-only buffer} For the engine's loop. */
+    byte[] arrayOrNull() {
+        return array;
+    }
+
+    /** {@return the index in {@link #arrayOrNull()} of the byte at {@link #baseAddress()}} */
+    int arrayOffset() {
+        return arrayOffset;
+    }
+
     private int index(long address, int length) {
         if (!contains(address, length)) {
             throw new IndexOutOfBoundsException("address=0x" + Long.toHexString(address) + " length=" + length

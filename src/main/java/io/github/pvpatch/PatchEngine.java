@@ -153,6 +153,64 @@ final class PatchEngine {
         return count;
     }
 
+    /**
+     * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
+     * in address order: the batch rules, the read of each row's current bytes and the stamping of
+     * its shape's template fused into one walk over the table's columns, with the patcher called
+     * only for the first row of a shape. It decides nothing itself: at the first row that breaks a
+     * batch rule, or that the patcher refuses, it gives way (returns -1 having written only the
+     * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
+     * report exactly what they always do.
+     *
+     * @return how many rows were patched (all of them), or -1 when the batch must take the general path
+     */
+    int planTable(SiteTable table, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched,
+            byte[] strategies) {
+        Patcher patcher = options.patcher();
+        byte[] mem = code.arrayOrNull();
+        if (!Strategies.isStandard(patcher) || options.checkOrNull() != null || !table.inAddressOrder()
+                || mem == null) {
+            return -1;
+        }
+        int memOffset = code.arrayOffset();
+        long base = code.baseAddress();
+        long size = code.size();
+        Isa isa = table.isa();
+        long[] address = table.addressArray();
+        long[] shape = table.shapeArray();
+        Templates templates = this.templates;
+        Rows rows = null;
+        int n = table.size();
+        long prevEnd = 0;
+        int at = 0;
+        for (int i = 0; i < n; i++) {
+            long a = address[i];
+            long key = shape[i];
+            int len = SiteTable.lengthOf(key);
+            long offset = a - base;
+            if (Long.compareUnsigned(offset, size) > 0 || len > size - offset
+                    || (i > 0 && Long.compareUnsigned(prevEnd, a) > 0)) {
+                return -1;
+            }
+            prevEnd = a + len;
+            Bytes.copy(mem, memOffset + (int) offset, original, at, len);
+            int s = templates.stamp(key, ops, isa, a, patched, at);
+            if (s < 0) {
+                if (rows == null) {
+                    rows = new TableRows(table);
+                }
+                try {
+                    s = planRow(rows, i, ops, patcher, true, null, true, original, patched, at, len).ordinal();
+                } catch (PatchBug bug) {
+                    return -1;
+                }
+            }
+            strategies[i] = (byte) s;
+            at += len;
+        }
+        return n;
+    }
+
     private Strategy planRow(Rows rows, int i, OpsTable ops, Patcher patcher, boolean standard, SiteCheck check,
             boolean cached, byte[] original, byte[] patched, int at, int len) {
         if (len < Encodings.MIN_INDIRECT_LENGTH) {
@@ -201,24 +259,64 @@ final class PatchEngine {
         private long[] keys = new long[64];
         private Entry[] entries = new Entry[64];
         private int count;
+        /** The entry last found for each op type: most types have one shape, so most rows hit here. */
+        private Entry[] byType = new Entry[16];
 
         private static final class Entry {
+            long key;
             Op op;
             byte[] bytes;
             int branchAt;
             long target;
             Strategy strategy;
+            int ordinal;
         }
 
-        /** Every field of a row but its address, packed; never 0 (the length is at least 1). */
+        /** Every field of a row but its address, packed as a {@link SiteTable} row's shape; never 0. */
         static long key(Rows rows, int i, int len) {
-            return (long) rows.type(i)
-                    | (long) len << 16
-                    | (long) (rows.kind(i) == SiteKind.JUMP ? 1 : 0) << 24
-                    | (long) (rows.isa(i) == Isa.X86_32 ? 1 : 0) << 25
-                    | (long) (rows.callOffset(i) + 1) << 26
-                    | (long) rows.stackArguments(i) << 34
-                    | (long) rows.clobberBits(i) << 42;
+            return SiteTable.shape(rows.isa(i) == Isa.X86_32, len, rows.type(i), rows.clobberBits(i),
+                    rows.kind(i) == SiteKind.JUMP, rows.callOffset(i), rows.stackArguments(i));
+        }
+
+        /**
+         * {@return the strategy's ordinal after writing the template of {@code key} (a row's
+         * shape), or -1 when there is none to use: no template yet, or one learnt for another op}
+         */
+        int stamp(long key, OpsTable ops, Isa isa, long address, byte[] out, int at) {
+            int type = SiteTable.typeOf(key);
+            Op op = ops.lookup(type);
+            Entry[] recent = byType;
+            Entry e = type < recent.length ? recent[type] : null;
+            if (e == null || e.key != key) {
+                e = entries[slot(key)];
+                if (e == null) {
+                    return -1;
+                }
+                remember(type, e);
+            }
+            if (e.op != op) {
+                return -1;
+            }
+            byte[] t = e.bytes;
+            int branchAt = e.branchAt;
+            if (branchAt >= 0) {
+                long from = address + branchAt;
+                if (!Encodings.reachesRel32(isa, from, e.target)) {
+                    return -1;
+                }
+                Bytes.copy(t, 0, out, at, t.length);
+                Bytes.putInt(out, at + branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
+            } else {
+                Bytes.copy(t, 0, out, at, t.length);
+            }
+            return e.ordinal;
+        }
+
+        private void remember(int type, Entry e) {
+            if (type >= byType.length) {
+                byType = Arrays.copyOf(byType, Math.max(Integer.highestOneBit(type) << 1, byType.length));
+            }
+            byType[type] = e;
         }
 
         private int slot(long key) {
@@ -261,6 +359,7 @@ final class PatchEngine {
                 e = new Entry();
                 entries[s] = e;
                 keys[s] = key;
+                e.key = key;
                 count++;
             }
             e.op = op;
@@ -268,6 +367,7 @@ final class PatchEngine {
             e.branchAt = branchAt;
             e.target = target;
             e.strategy = STRATEGIES[strategy.ordinal()];
+            e.ordinal = strategy.ordinal();
         }
 
         private void rehash() {
@@ -373,19 +473,11 @@ final class PatchEngine {
         private final SiteTable table;
         private final Isa isa;
         private final long[] address;
-        private final byte[] length;
-        private final short[] type;
-        private final short[] clobbers;
-        private final byte[] flags;
 
         TableRows(SiteTable table) {
             this.table = table;
             this.isa = table.isa();
             this.address = table.addressArray();
-            this.length = table.lengthArray();
-            this.type = table.typeArray();
-            this.clobbers = table.clobberArray();
-            this.flags = table.flagArray();
         }
 
         @Override
@@ -405,22 +497,22 @@ final class PatchEngine {
 
         @Override
         public int length(int i) {
-            return length[i] & 0xFF;
+            return table.length(i);
         }
 
         @Override
         public int type(int i) {
-            return type[i] & 0xFFFF;
+            return table.type(i);
         }
 
         @Override
         public SiteKind kind(int i) {
-            return SiteTable.isJump(flags[i]) ? SiteKind.JUMP : SiteKind.CALL;
+            return table.kind(i);
         }
 
         @Override
         public int clobberBits(int i) {
-            return clobbers[i] & 0xFFFF;
+            return table.clobberBits(i);
         }
 
         @Override

@@ -128,9 +128,9 @@ public final class PatchPass {
         problems.clear();
         int n = sites.size();
         long total = 0;
-        byte[] lengths = sites.lengthArray();
+        long[] shapes = sites.shapeArray();
         for (int i = 0; i < n; i++) {
-            total += lengths[i] & 0xFF;
+            total += SiteTable.lengthOf(shapes[i]);
         }
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("the table's sites hold more than 2 GiB; split it");
@@ -144,13 +144,16 @@ public final class PatchPass {
         if (outcomes.length < n) {
             outcomes = new byte[n];
         }
-        PatchEngine.Rows rows = PatchEngine.of(sites);
-        PatchEngine.checkBatch(code, rows);
-        int patchedCount = engine.plan(rows, code, ops, original, patched, outcomes, sink);
+        int patchedCount = engine.planTable(sites, code, ops, original, patched, outcomes);
+        if (patchedCount < 0) {
+            PatchEngine.Rows rows = PatchEngine.of(sites);
+            PatchEngine.checkBatch(code, rows);
+            patchedCount = engine.plan(rows, code, ops, original, patched, outcomes, sink);
+        }
         long[] addresses = sites.addressArray();
         int at = 0;
         for (int i = 0; i < n; i++) {
-            int len = lengths[i] & 0xFF;
+            int len = SiteTable.lengthOf(shapes[i]);
             code.writeUnchecked(addresses[i], patched, at, len);
             at += len;
         }

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Many sites of one ISA in a compact, immutable table: one array per field instead of one object
- * per site, 16 bytes a site ({@value #BYTES_PER_SITE}), for binary rewriters with millions of
- * sites. {@link PatchPass} patches a table without making an object per site.
+ * Many sites of one ISA in a compact, immutable table: two arrays (the addresses, and every other
+ * field packed in a long) instead of one object per site, 16 bytes a site
+ * ({@value #BYTES_PER_SITE}), for binary rewriters with millions of sites. {@link PatchPass} patches a table without making an object per site.
  *
  * <p>Each row holds what a {@link PatchSite} holds and is checked by the same code when added, so
  * every valid {@code PatchSite} is a valid row (call offsets up to 254 included).
@@ -24,22 +24,23 @@ import java.util.Objects;
  * }</pre>
  */
 public final class SiteTable {
-    /** Heap bytes a row takes in the table's arrays: 8 + 1 + 2 + 2 + 1 + 1 + 1. */
+    /** Heap bytes a row takes in the table's arrays: an 8-byte address and an 8-byte shape. */
     public static final int BYTES_PER_SITE = 16;
 
-    private static final int JUMP = 0x80;
+    // A row's shape: every field but the address, packed in one long so that a pass loads two
+    // arrays per row and the engine uses the shape as its template key as it stands.
+    private static final int LENGTH_SHIFT = 16;
+    private static final int JUMP_SHIFT = 24;
+    private static final int ISA32_SHIFT = 25;
+    /** The call offset plus one, unsigned: 0 when not recorded, so every offset a site allows fits. */
+    private static final int CALL_SHIFT = 26;
+    private static final int STACK_SHIFT = 34;
+    private static final int CLOBBER_SHIFT = 42;
 
     private final Isa isa;
     private final int size;
     private final long[] address;
-    private final byte[] length;
-    private final short[] type;
-    private final short[] clobbers;
-    /** The call offset plus one, unsigned: 0 when not recorded, so every offset a site allows fits. */
-    private final byte[] callOffset;
-    private final byte[] stackArguments;
-    /** Bit 7: jump site. */
-    private final byte[] flags;
+    private final long[] shape;
     /** Rows in address order; null when the rows were added in address order (the usual case). */
     private final int[] byAddress;
 
@@ -47,12 +48,7 @@ public final class SiteTable {
         this.isa = b.isa;
         this.size = b.size;
         this.address = Arrays.copyOf(b.address, size);
-        this.length = Arrays.copyOf(b.length, size);
-        this.type = Arrays.copyOf(b.type, size);
-        this.clobbers = Arrays.copyOf(b.clobbers, size);
-        this.callOffset = Arrays.copyOf(b.callOffset, size);
-        this.stackArguments = Arrays.copyOf(b.stackArguments, size);
-        this.flags = Arrays.copyOf(b.flags, size);
+        this.shape = Arrays.copyOf(b.shape, size);
         this.byAddress = b.sorted ? null : order(address, size);
     }
 
@@ -109,8 +105,8 @@ public final class SiteTable {
      */
     public PatchSite site(int i) {
         Objects.checkIndex(i, size);
-        PatchSite s = PatchSite.of(isa, address[i], length(i), type(i), ClobberSet.ofBits(clobbers[i] & 0xFFFF))
-                .withKind(kind(i)).withStackArguments(stackArguments[i] & 0xFF);
+        PatchSite s = PatchSite.of(isa, address[i], length(i), type(i), ClobberSet.ofBits(clobberBits(i)))
+                .withKind(kind(i)).withStackArguments(stackArguments(i));
         return callOffset(i) >= 0 ? s.withCallOffset(callOffset(i)) : s;
     }
 
@@ -129,7 +125,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int length(int i) {
-        return length[i] & 0xFF;
+        return lengthOf(shape[i]);
     }
 
     /**
@@ -138,7 +134,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int type(int i) {
-        return type[i] & 0xFFFF;
+        return (int) shape[i] & 0xFFFF;
     }
 
     /**
@@ -147,7 +143,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int clobberBits(int i) {
-        return clobbers[i] & 0xFFFF;
+        return (int) (shape[i] >>> CLOBBER_SHIFT) & 0xFFFF;
     }
 
     /**
@@ -156,7 +152,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int callOffset(int i) {
-        return (callOffset[i] & 0xFF) - 1;
+        return ((int) (shape[i] >>> CALL_SHIFT) & 0xFF) - 1;
     }
 
     /**
@@ -165,7 +161,7 @@ public final class SiteTable {
      * @param i the row
      */
     public int stackArguments(int i) {
-        return stackArguments[i] & 0xFF;
+        return (int) (shape[i] >>> STACK_SHIFT) & 0xFF;
     }
 
     /**
@@ -174,7 +170,7 @@ public final class SiteTable {
      * @param i the row
      */
     public SiteKind kind(int i) {
-        return (flags[i] & JUMP) != 0 ? SiteKind.JUMP : SiteKind.CALL;
+        return isJump(shape[i]) ? SiteKind.JUMP : SiteKind.CALL;
     }
 
     // The arrays themselves, for PatchPass's loop (package-private: a pass reads, never writes them).
@@ -182,25 +178,41 @@ public final class SiteTable {
         return address;
     }
 
-    byte[] lengthArray() {
-        return length;
+    /** Each row's fields but its address, packed; see {@link #shape}. */
+    long[] shapeArray() {
+        return shape;
     }
 
-    short[] typeArray() {
-        return type;
+    /**
+     * {@return the fields of a row but its address, packed in a long that is never 0}: the op type
+     * in bits 0-15, the length in 16-23, jump in 24, x86-32 in 25, the call offset plus one (0: not
+     * recorded) in 26-33, the stack arguments in 34-41 and the clobbers in 42-57. Equal shapes
+     * mean equal rows but for the address, which is what the engine's template cache keys on.
+     */
+    static long shape(boolean isa32, int length, int type, int clobberBits, boolean jump, int callOffset,
+            int stackArguments) {
+        return (long) type
+                | (long) length << LENGTH_SHIFT
+                | (long) (jump ? 1 : 0) << JUMP_SHIFT
+                | (long) (isa32 ? 1 : 0) << ISA32_SHIFT
+                | (long) (callOffset + 1) << CALL_SHIFT
+                | (long) stackArguments << STACK_SHIFT
+                | (long) clobberBits << CLOBBER_SHIFT;
     }
 
-    short[] clobberArray() {
-        return clobbers;
+    /** {@return the length field of a shape} */
+    static int lengthOf(long shape) {
+        return (int) (shape >>> LENGTH_SHIFT) & 0xFF;
     }
 
-    byte[] flagArray() {
-        return flags;
+    /** {@return the op type field of a shape} */
+    static int typeOf(long shape) {
+        return (int) shape & 0xFFFF;
     }
 
-    /** {@return whether a row is a jump site, from its flags} */
-    static boolean isJump(byte flags) {
-        return (flags & JUMP) != 0;
+    /** {@return whether a shape is a jump site's} */
+    static boolean isJump(long shape) {
+        return (shape >>> JUMP_SHIFT & 1) != 0;
     }
 
     /** {@return whether the rows are in address order} */
@@ -223,12 +235,7 @@ public final class SiteTable {
         private final Isa isa;
         private int size;
         private long[] address;
-        private byte[] length;
-        private short[] type;
-        private short[] clobbers;
-        private byte[] callOffset;
-        private byte[] stackArguments;
-        private byte[] flags;
+        private long[] shape;
         private boolean sorted = true;
 
         private Builder(Isa isa, int expected) {
@@ -241,12 +248,7 @@ public final class SiteTable {
 
         private void grow(int capacity) {
             address = Arrays.copyOf(address == null ? new long[0] : address, capacity);
-            length = Arrays.copyOf(length == null ? new byte[0] : length, capacity);
-            type = Arrays.copyOf(type == null ? new short[0] : type, capacity);
-            clobbers = Arrays.copyOf(clobbers == null ? new short[0] : clobbers, capacity);
-            callOffset = Arrays.copyOf(callOffset == null ? new byte[0] : callOffset, capacity);
-            stackArguments = Arrays.copyOf(stackArguments == null ? new byte[0] : stackArguments, capacity);
-            flags = Arrays.copyOf(flags == null ? new byte[0] : flags, capacity);
+            shape = Arrays.copyOf(shape == null ? new long[0] : shape, capacity);
         }
 
         /**
@@ -271,12 +273,7 @@ public final class SiteTable {
                 sorted = false;
             }
             address[size] = at;
-            length[size] = (byte) len;
-            type[size] = (short) opType;
-            clobbers[size] = (short) clobberBits;
-            callOffset[size] = (byte) (call + 1);
-            stackArguments[size] = (byte) stackArgs;
-            flags[size] = (byte) (kind == SiteKind.JUMP ? JUMP : 0);
+            shape[size] = shape(isa == Isa.X86_32, len, opType, clobberBits, kind == SiteKind.JUMP, call, stackArgs);
             size++;
             return this;
         }

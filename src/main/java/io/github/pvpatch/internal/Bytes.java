@@ -5,9 +5,10 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Copies of the few bytes of a site, which are most of a patch pass's work: in 8-, 4-, 2- and
- * 1-byte moves through little-endian views, which the JIT turns into single unaligned loads and
- * stores, as C's {@code memcpy} of a small size does; {@code arraycopy} beyond 32 bytes.
+ * Copies of the few bytes of a site, which are most of a patch pass's work: two to four
+ * overlapping 8-, 4- or 2-byte moves through little-endian views, which the JIT turns into single
+ * unaligned loads and stores, as C's {@code memcpy} of a small size does; {@code arraycopy}
+ * beyond 32 bytes.
  */
 public final class Bytes {
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -28,32 +29,61 @@ public final class Bytes {
      * @param length how many bytes
      */
     public static void copy(byte[] src, int from, byte[] dst, int to, int length) {
+        // A head and a tail move that overlap in the middle, as C's memcpy does for small sizes,
+        // with no loop. The dispatch is kept small, and each size class in a method of its own, so
+        // that the JIT inlines the lot into a loop that calls it (a method over 325 bytes of
+        // bytecode it does not inline, and a call per copy costs more than the copy).
+        if (length >= 8) {
+            if (length <= 16) {
+                copy8To16(src, from, dst, to, length);
+            } else {
+                copyOver16(src, from, dst, to, length);
+            }
+        } else if (length >= 4) {
+            copy4To7(src, from, dst, to, length);
+        } else {
+            copyUnder4(src, from, dst, to, length);
+        }
+    }
+
+    private static void copy8To16(byte[] src, int from, byte[] dst, int to, int length) {
+        long a = (long) LONG.get(src, from);
+        long b = (long) LONG.get(src, from + length - 8);
+        LONG.set(dst, to, a);
+        LONG.set(dst, to + length - 8, b);
+    }
+
+    private static void copy4To7(byte[] src, int from, byte[] dst, int to, int length) {
+        int a = (int) INT.get(src, from);
+        int b = (int) INT.get(src, from + length - 4);
+        INT.set(dst, to, a);
+        INT.set(dst, to + length - 4, b);
+    }
+
+    private static void copyUnder4(byte[] src, int from, byte[] dst, int to, int length) {
+        if (length >= 2) {
+            short a = (short) SHORT.get(src, from);
+            short b = (short) SHORT.get(src, from + length - 2);
+            SHORT.set(dst, to, a);
+            SHORT.set(dst, to + length - 2, b);
+        } else if (length == 1) {
+            dst[to] = src[from];
+        }
+    }
+
+    private static void copyOver16(byte[] src, int from, byte[] dst, int to, int length) {
         if (length > 32) {
             System.arraycopy(src, from, dst, to, length);
             return;
         }
-        int n = length;
-        while (n >= 8) {
-            LONG.set(dst, to, (long) LONG.get(src, from));
-            from += 8;
-            to += 8;
-            n -= 8;
-        }
-        if (n >= 4) {
-            INT.set(dst, to, (int) INT.get(src, from));
-            from += 4;
-            to += 4;
-            n -= 4;
-        }
-        if (n >= 2) {
-            SHORT.set(dst, to, (short) SHORT.get(src, from));
-            from += 2;
-            to += 2;
-            n -= 2;
-        }
-        if (n == 1) {
-            dst[to] = src[from];
-        }
+        long a = (long) LONG.get(src, from);
+        long b = (long) LONG.get(src, from + 8);
+        long c = (long) LONG.get(src, from + length - 16);
+        long d = (long) LONG.get(src, from + length - 8);
+        LONG.set(dst, to, a);
+        LONG.set(dst, to + 8, b);
+        LONG.set(dst, to + length - 16, c);
+        LONG.set(dst, to + length - 8, d);
     }
 
     /**
