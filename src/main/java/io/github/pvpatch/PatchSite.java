@@ -195,6 +195,12 @@ public final class PatchSite {
         return callOffset < 0 ? OptionalInt.empty() : OptionalInt.of(callOffset);
     }
 
+    /** A site from every field at once ({@code callOffset} -1 for none), checked as {@link #check} checks. */
+    static PatchSite ofFields(Isa isa, long address, int length, int type, SiteKind kind, ClobberSet clobbers,
+            int callOffset, int stackArguments) {
+        return new PatchSite(isa, address, length, type, kind, clobbers, callOffset, stackArguments);
+    }
+
     /** The call offset or -1, without an {@code OptionalInt}, for the planner's hot path. */
     int callOffsetOrMinusOne() {
         return callOffset;

@@ -126,6 +126,9 @@ public final class ZydisDecoder {
     public DecodedBuffer decodeAll(byte[] code, int offset, int length, long address, DecodedBuffer into) {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(code, "code").length);
         Objects.requireNonNull(into, "into");
+        if (length <= ZydisNative.SMALL_MAX) {
+            return decodeSmall(code, offset, length, address, into);
+        }
         // Kernel code averages about 4 bytes an instruction; the loop grows the arrays if not.
         into.ensureCapacity(length / 3 + 16);
         int count = 0;
@@ -146,6 +149,32 @@ public final class ZydisDecoder {
                 into.offsets[i] += consumed;
             }
             consumed = into.offsets[count - 1] + into.lengths[count - 1];
+        }
+        into.set(count, address);
+        return into;
+    }
+
+    /** A site's few bytes: one native call that pins nothing, its entries unpacked here. */
+    private DecodedBuffer decodeSmall(byte[] code, int offset, int length, long address, DecodedBuffer into) {
+        long[] p = into.packed;
+        if (p == null) {
+            p = into.packed = new long[ZydisNative.SMALL_MAX * ZydisNative.SMALL_STRIDE];
+        }
+        into.ensureCapacity(length);
+        int count = ZydisNative.decodeSmall(mode.bits(), code, offset, length, address, p);
+        if (count < 0 || count > length) {
+            throw new IllegalStateException("shim refused decodeSmall offset=" + offset + " length=" + length
+                    + " status=" + count);
+        }
+        for (int i = 0, k = 0; i < count; i++, k += ZydisNative.SMALL_STRIDE) {
+            long w = p[k];
+            into.offsets[i] = (int) (w & 0xFFFF);
+            into.lengths[i] = (byte) (w >>> 16);
+            into.flags[i] = (byte) (w >>> 24);
+            into.written[i] = (short) (w >>> 32);
+            into.mnemonics[i] = (short) (w >>> 48);
+            into.targets[i] = p[k + 1];
+            into.memAddresses[i] = p[k + 2];
         }
         into.set(count, address);
         return into;
