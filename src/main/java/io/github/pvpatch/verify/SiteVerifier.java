@@ -167,7 +167,11 @@ public final class SiteVerifier implements SiteCheck {
 
     private void verifyOriginal(PatchSite site, byte[] bytes, int offset) {
         Listing l = listing(site, bytes, offset, Violation.ORIGINAL_MISMATCH);
-        UnpatchedForm form = Objects.requireNonNull(forms.apply(site), "form of " + site);
+        UnpatchedForm form = forms.apply(site);
+        if (form == null) {
+            // Not requireNonNull(form, "form of " + site): that would format the site every time.
+            throw new NullPointerException("form of " + site);
+        }
         if (form.isa() != site.isa()) {
             throw new IllegalArgumentException("form=" + form + " is not of " + site);
         }
@@ -187,7 +191,7 @@ public final class SiteVerifier implements SiteCheck {
             throw l.bug("the " + want + " is at +" + l.offset(i) + ", the site records callOffset=" + callOffset);
         }
         int saved = l.requirePops(i + 1, pushes, n);
-        l.requirePaddingFrom(i + 1 + n, "after the " + want);
+        l.requirePaddingFrom(i + 1 + n, site.kind() == SiteKind.CALL ? "after the call" : "after the jmp");
         if (site.stackArguments() > 0 && n > 0) {
             throw l.bug(ClobberSet.ofBits(saved), "the site pushes registers around its call, which would move its "
                     + site.stackArguments() + " stack argument(s)");
