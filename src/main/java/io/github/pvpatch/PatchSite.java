@@ -28,6 +28,10 @@ import java.util.OptionalInt;
  * }</pre>
  */
 public final class PatchSite {
+    static {
+        io.github.pvpatch.internal.SiteFields.register(site -> ((PatchSite) site).callOffset);
+    }
+
     /** The largest site length: the kernel's record holds the length in one byte. */
     public static final int MAX_LENGTH = 255;
     /** The largest op type: ops tables are indexed by an unsigned 16-bit number. */

@@ -12,6 +12,7 @@ import io.github.pvpatch.Violation;
 import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.arch.SiteKind;
+import io.github.pvpatch.internal.SiteFields;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.NopTable;
 import io.github.pvpatch.zydis.DecodedBuffer;
@@ -186,7 +187,7 @@ public final class SiteVerifier implements SiteCheck {
         if (i == l.count() || !l.readsSlot(i, want, slot)) {
             throw l.mismatch(i, "expected a near indirect " + want + " through slot=0x" + Long.toHexString(slot));
         }
-        int callOffset = site.callOffset().orElse(-1);
+        int callOffset = SiteFields.callOffset(site);
         if (callOffset >= 0 && callOffset != l.offset(i)) {
             throw l.bug("the " + want + " is at +" + l.offset(i) + ", the site records callOffset=" + callOffset);
         }
@@ -228,7 +229,12 @@ public final class SiteVerifier implements SiteCheck {
             requireUnchanged(site, original, originalOffset, patched, patchedOffset);
             return;
         }
-        Listing l = listing(site, patched, patchedOffset, Violation.OUTPUT_MISMATCH);
+        Listing l;
+        if (strategy == Strategy.INLINE_NATIVE && op instanceof Op.Native) {
+            l = nativeListings(site, patched, patchedOffset, (Op.Native) op);
+        } else {
+            l = listing(site, patched, patchedOffset, Violation.OUTPUT_MISMATCH);
+        }
         int keeps = ~site.clobbers().bits();
         switch (strategy) {
             case NOP_PAD:
@@ -269,7 +275,7 @@ public final class SiteVerifier implements SiteCheck {
             pushes |= (long) r << (4 * n++);
         }
         l.requireBranch(i, CALL_REL32, call.target());
-        int callOffset = site.callOffset().orElse(-1);
+        int callOffset = SiteFields.callOffset(site);
         if (inPlace && callOffset >= 0 && callOffset != l.offset(i)) {
             throw l.bug("the call is at +" + l.offset(i) + ", the site records callOffset=" + callOffset);
         }
@@ -291,12 +297,11 @@ public final class SiteVerifier implements SiteCheck {
 
     private static void checkNative(Listing l, PatchSite site, Op.Native op) {
         int end = l.indexAt(op.length());
-        byte[] code = l.scratch.code;
-        op.copyTo(code, 0);
+        // Decoded beside the site's bytes by nativeListings; checked here, where it always was.
+        Listing src = l.scratch.source.requireValid();
         java.util.OptionalLong given = op.sourceAddress();
         boolean hasSource = given.isPresent();
         long source = hasSource ? given.getAsLong() : site.address();
-        Listing src = listing(site, code, 0, op.length(), Violation.OUTPUT_MISMATCH, source, l.scratch.source);
         if (src.count() != end) {
             throw l.bug("the native code decodes into " + src.count() + " instructions, the site's first "
                     + op.length() + " bytes into " + end);
@@ -345,28 +350,34 @@ public final class SiteVerifier implements SiteCheck {
         }
     }
 
-    /** Decodes the site's bytes at {@code bytes[offset]} into this thread's site listing. */
+    /**
+     * Decodes the site's bytes at {@code bytes[offset]} into this thread's site listing, which is
+     * taken here and {@linkplain Listing#release() released} when its checks pass (a refusal
+     * throws, and the next site takes it again).
+     */
     private static Listing listing(PatchSite site, byte[] bytes, int offset, Violation violation) {
-        return listing(site, bytes, offset, site.length(), violation, site.address(), SCRATCH.get().site);
+        Listing into = SCRATCH.get().site;
+        ZydisDecoder d = Decoders.of(site.isa());
+        d.decodeAll(bytes, offset, site.length(), site.address(), into.d);
+        return into.take(site, bytes, offset, site.length(), d, violation).requireValid();
     }
 
     /**
-     * Decodes {@code bytes[offset .. offset+length)} at {@code address} into {@code into}, which
-     * must not be in use: a listing is taken here and {@linkplain Listing#release() released}
-     * when its checks pass (a refusal throws, and the next use takes it again).
+     * Decodes a patched site and the native code it must hold in one crossing into native code:
+     * {@return the site's listing, checked for undecodable bytes;} the code's listing is this
+     * thread's source listing, checked by {@link #checkNative} where it needs it.
      */
-    private static Listing listing(PatchSite site, byte[] bytes, int offset, int length, Violation violation,
-            long address, Listing into) {
+    private static Listing nativeListings(PatchSite site, byte[] patched, int offset, Op.Native op) {
+        Scratch scratch = SCRATCH.get();
+        byte[] code = scratch.code;
+        op.copyTo(code, 0);
+        java.util.OptionalLong given = op.sourceAddress();
+        long source = given.isPresent() ? given.getAsLong() : site.address();
         ZydisDecoder d = Decoders.of(site.isa());
-        DecodedBuffer out = d.decodeAll(bytes, offset, length, address, into.d);
-        Listing l = into.take(site, bytes, offset, length, d, violation);
-        for (int i = 0; i < out.count(); i++) {
-            if (!out.isValid(i)) {
-                throw l.bug("byte 0x" + Integer.toHexString(bytes[offset + out.offset(i)] & 0xFF) + " at +"
-                        + out.offset(i) + " starts no instruction that ends inside the site");
-            }
-        }
-        return l;
+        d.decodeAll(patched, offset, site.length(), site.address(), scratch.site.d, code, 0, op.length(), source,
+                scratch.source.d);
+        scratch.source.take(site, code, 0, op.length(), d, Violation.OUTPUT_MISMATCH);
+        return scratch.site.take(site, patched, offset, site.length(), d, Violation.OUTPUT_MISMATCH).requireValid();
     }
 
     @Override
@@ -408,6 +419,17 @@ public final class SiteVerifier implements SiteCheck {
             this.size = size;
             this.decoder = decoder;
             this.violation = violation;
+            return this;
+        }
+
+        /** {@return this listing, after checking that every byte starts an instruction that ends inside it} */
+        Listing requireValid() {
+            for (int i = 0; i < d.count(); i++) {
+                if (!d.isValid(i)) {
+                    throw bug("byte 0x" + Integer.toHexString(bytes[base + d.offset(i)] & 0xFF) + " at +"
+                            + d.offset(i) + " starts no instruction that ends inside the site");
+                }
+            }
             return this;
         }
 

@@ -66,6 +66,15 @@ final class ZydisNative {
      */
     static native int decodeSmall(int mode, byte[] code, int offset, int length, long address, long[] out);
 
+    /**
+     * Two {@link #decodeSmall} sweeps in one call, the second's entries after the first's in
+     * {@code out}.
+     *
+     * @return {@code count1 | count2 << 16}, or a negative number for bad arguments
+     */
+    static native int decodeSmallPair(int mode, byte[] code, int offset, int length, long address, byte[] code2,
+            int offset2, int length2, long address2, long[] out);
+
     /** {@return the instruction as text, or null when the bytes are no instruction} */
     static native String format(int mode, int att, byte[] code, int offset, int length, long address);
 

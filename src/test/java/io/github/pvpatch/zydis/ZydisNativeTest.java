@@ -84,6 +84,30 @@ class ZydisNativeTest {
                 "64 zero bytes are 32 'add [eax], al'");
     }
 
+    @Test
+    void decodeSmallPairRefusesBadRangesAndArrays() {
+        byte[] code = new byte[8];
+        long[] out = new long[2 * ZydisNative.SMALL_MAX * ZydisNative.SMALL_STRIDE];
+        for (int offset : BAD) {
+            for (int length : BAD) {
+                boolean inside = offset >= 0 && length >= 0 && (long) offset + length <= code.length;
+                int first = ZydisNative.decodeSmallPair(64, code, offset, length, 0, code, 0, 8, 0, out);
+                int second = ZydisNative.decodeSmallPair(64, code, 0, 8, 0, code, offset, length, 0, out);
+                assertTrue(inside ? first >= 0 : first == -2, offset + "+" + length + " -> " + first);
+                assertTrue(inside ? second >= 0 : second == -2, offset + "+" + length + " -> " + second);
+            }
+        }
+        byte[] big = new byte[ZydisNative.SMALL_MAX + 1];
+        assertEquals(-2, ZydisNative.decodeSmallPair(64, code, 0, 8, 0, big, 0, big.length, 0, out), "too long");
+        assertEquals(-2, ZydisNative.decodeSmallPair(64, code, 0, 8, 0, null, 0, 1, 0, out));
+        assertEquals(-2, ZydisNative.decodeSmallPair(64, code, 0, 8, 0, code, 0, 8, 0, null));
+        assertEquals(-2, ZydisNative.decodeSmallPair(64, code, 0, 8, 0, code, 0, 8, 0,
+                new long[16 * ZydisNative.SMALL_STRIDE - 1]), "room for fewer entries than bytes");
+        assertEquals(-2, ZydisNative.decodeSmallPair(16, code, 0, 8, 0, code, 0, 8, 0, out));
+        // Eight zero bytes are four 'add [rax], al'; two of them, then four.
+        assertEquals(2 | 4 << 16, ZydisNative.decodeSmallPair(64, code, 0, 4, 0, code, 0, 8, 0, out));
+    }
+
     /** The packed small sweep and the pinning batch sweep give the same entries, invalid bytes included. */
     @Test
     void decodeSmallAgreesWithDecodeAll() {
