@@ -295,6 +295,95 @@ JNIEXPORT jint JNICALL Java_io_github_pvpatch_zydis_ZydisNative_decodeAll(JNIEnv
     return count;
 }
 
+/*
+ * decodeAll for a few bytes (a patch site, a native op): the same sweep, with no array pinned.
+ * At most SMALL_MAX bytes are copied in with GetByteArrayRegion and the entries go out packed,
+ * SMALL_STRIDE longs each, with one SetLongArrayRegion: four JNI calls in all, where the pinning
+ * batch call makes seventeen. Word 0 of an entry packs offset (bits 0-15), length (16-23), flags
+ * (24-31), written registers (32-47) and mnemonic (48-63); word 1 is the branch target, word 2
+ * the memory address. Returns the entry count, or -2 for arguments the shim refuses.
+ */
+#define SMALL_MAX 64
+#define SMALL_STRIDE 3
+
+/* The sweep of decodeSmall over in[0, length) (length <= SMALL_MAX), into o; returns the entry count. */
+static jint sweep_small(const ZydisDecoder *decoder, const uint8_t *in, jint length, jlong address, jlong *o)
+{
+    ZydisDecodedInstruction insn;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    jint count = 0;
+    jint at = 0;
+    while (at < length) {
+        jlong *e = &o[count * SMALL_STRIDE];
+        if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(decoder, in + at, (ZyanUSize)(length - at), &insn, ops))) {
+            summary s;
+            summarize(&insn, ops, address + at, &s);
+            e[0] = (jlong)((uint64_t)(uint32_t)at | (uint64_t)insn.length << 16 | (uint64_t)(s.flags & 0xFF) << 24
+                           | (uint64_t)(s.written & 0xFFFF) << 32 | (uint64_t)(insn.mnemonic & 0xFFFF) << 48);
+            e[1] = s.branch_target;
+            e[2] = s.mem_address;
+            at += insn.length;
+        } else {
+            /* Undecodable: one byte, marked invalid, and the sweep goes on. */
+            e[0] = (jlong)((uint64_t)(uint32_t)at | (uint64_t)1 << 16);
+            e[1] = 0;
+            e[2] = 0;
+            at += 1;
+        }
+        count++;
+    }
+    return count;
+}
+
+JNIEXPORT jint JNICALL Java_io_github_pvpatch_zydis_ZydisNative_decodeSmall(JNIEnv *env, jclass cls, jint mode,
+    jbyteArray code, jint offset, jint length, jlong address, jlongArray out)
+{
+    (void)cls;
+    if (length > SMALL_MAX || !range_ok(env, code, offset, length) || out == NULL
+        || (*env)->GetArrayLength(env, out) < (jsize)length * SMALL_STRIDE) {
+        return -2;
+    }
+    ZydisDecoder decoder;
+    if (!init_decoder(&decoder, mode)) {
+        return -2;
+    }
+    uint8_t in[SMALL_MAX];
+    jlong o[SMALL_MAX * SMALL_STRIDE];
+    (*env)->GetByteArrayRegion(env, code, offset, length, (jbyte *)in);
+    jint count = sweep_small(&decoder, in, length, address, o);
+    (*env)->SetLongArrayRegion(env, out, 0, count * SMALL_STRIDE, o);
+    return count;
+}
+
+/*
+ * Two decodeSmall sweeps in one call (a patched site and the native code it must hold): the
+ * second's entries follow the first's in `out`. Returns count1 | count2 << 16, or -2.
+ */
+JNIEXPORT jint JNICALL Java_io_github_pvpatch_zydis_ZydisNative_decodeSmallPair(JNIEnv *env, jclass cls, jint mode,
+    jbyteArray code, jint offset, jint length, jlong address, jbyteArray code2, jint offset2, jint length2,
+    jlong address2, jlongArray out)
+{
+    (void)cls;
+    if (length > SMALL_MAX || length2 > SMALL_MAX || !range_ok(env, code, offset, length)
+        || !range_ok(env, code2, offset2, length2) || out == NULL
+        || (*env)->GetArrayLength(env, out) < (jsize)(length + length2) * SMALL_STRIDE) {
+        return -2;
+    }
+    ZydisDecoder decoder;
+    if (!init_decoder(&decoder, mode)) {
+        return -2;
+    }
+    uint8_t in[SMALL_MAX];
+    uint8_t in2[SMALL_MAX];
+    jlong o[2 * SMALL_MAX * SMALL_STRIDE];
+    (*env)->GetByteArrayRegion(env, code, offset, length, (jbyte *)in);
+    (*env)->GetByteArrayRegion(env, code2, offset2, length2, (jbyte *)in2);
+    jint count = sweep_small(&decoder, in, length, address, o);
+    jint count2 = sweep_small(&decoder, in2, length2, address2, o + count * SMALL_STRIDE);
+    (*env)->SetLongArrayRegion(env, out, 0, (count + count2) * SMALL_STRIDE, o);
+    return count | count2 << 16;
+}
+
 JNIEXPORT jstring JNICALL Java_io_github_pvpatch_zydis_ZydisNative_format(JNIEnv *env, jclass cls, jint mode,
     jint att, jbyteArray code, jint offset, jint length, jlong address)
 {

@@ -236,7 +236,7 @@ final class PatchEngine {
                 rows.stackArguments(i), original, at, patched, at, options.nops());
         writer.useSite(rows.siteOrNull(i));
         if (check != null) {
-            check.checkOriginal(writer.site(), op, Arrays.copyOfRange(original, at, at + len));
+            check.checkOriginal(writer.site(), op, original, at);
         }
         Strategy s = standard ? Strategies.standard(op, writer) : patcher.patch(writer.site(), op, writer);
         if (s == null) {
@@ -244,8 +244,7 @@ final class PatchEngine {
         }
         writer.finish();
         if (check != null) {
-            check.checkPatched(writer.site(), op, s, Arrays.copyOfRange(original, at, at + len),
-                    Arrays.copyOfRange(patched, at, at + len));
+            check.checkPatched(writer.site(), op, s, original, at, patched, at);
         }
         if (cached && writer.isTemplate()) {
             templates.put(key, op, s, patched, at, len, writer.branchAt(), writer.branchTarget());

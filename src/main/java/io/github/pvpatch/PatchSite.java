@@ -28,6 +28,10 @@ import java.util.OptionalInt;
  * }</pre>
  */
 public final class PatchSite {
+    static {
+        io.github.pvpatch.internal.SiteFields.register(site -> ((PatchSite) site).callOffset);
+    }
+
     /** The largest site length: the kernel's record holds the length in one byte. */
     public static final int MAX_LENGTH = 255;
     /** The largest op type: ops tables are indexed by an unsigned 16-bit number. */
@@ -193,6 +197,12 @@ public final class PatchSite {
     /** {@return where the call instruction starts inside the site, when it was recorded} */
     public OptionalInt callOffset() {
         return callOffset < 0 ? OptionalInt.empty() : OptionalInt.of(callOffset);
+    }
+
+    /** A site from every field at once ({@code callOffset} -1 for none), checked as {@link #check} checks. */
+    static PatchSite ofFields(Isa isa, long address, int length, int type, SiteKind kind, ClobberSet clobbers,
+            int callOffset, int stackArguments) {
+        return new PatchSite(isa, address, length, type, kind, clobbers, callOffset, stackArguments);
     }
 
     /** The call offset or -1, without an {@code OptionalInt}, for the planner's hot path. */

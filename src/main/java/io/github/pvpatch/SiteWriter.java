@@ -180,9 +180,9 @@ public final class SiteWriter {
     /** {@return the site being written} A pass over a {@link SiteTable} makes it on first call. */
     public PatchSite site() {
         if (site == null) {
-            PatchSite s = PatchSite.of(isa, siteAddress, length, type, ClobberSet.ofBits(clobbers)).withKind(kind)
-                    .withStackArguments(stackArguments);
-            site = callOffset >= 0 ? s.withCallOffset(callOffset) : s;
+            // One object, not one per field set: a verified table pass makes this for every site.
+            site = PatchSite.ofFields(isa, siteAddress, length, type, kind, ClobberSet.ofBits(clobbers), callOffset,
+                    stackArguments);
         }
         return site;
     }

@@ -13,6 +13,7 @@ import io.github.pvpatch.Violation;
 import io.github.pvpatch.arch.Isa;
 import io.github.pvpatch.arch.Register;
 import io.github.pvpatch.arch.SiteKind;
+import io.github.pvpatch.internal.SiteFields;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.NopTable;
 import io.github.pvpatch.zydis.DecodedBuffer;
@@ -57,9 +58,11 @@ import java.util.function.Function;
  * <p>Immutable and thread-safe.
  */
 public final class SiteVerifier implements SiteCheck {
-    private static final ThreadLocal<DecodedBuffer> BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
-    /** A second buffer, for the native code's own listing beside the site's. */
-    private static final ThreadLocal<DecodedBuffer> SOURCE_BUFFER = ThreadLocal.withInitial(DecodedBuffer::new);
+    /**
+     * Each thread's listings, reused site after site so that a verified pass allocates nothing
+     * per site: one for the site's bytes, one for a native op's own code beside it.
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final NopTable[] NOP_TABLES = NopTable.values();
     private static final int SP = Register.RSP.encoding();
     private static final int REX_B = Encodings.REX_B;
@@ -112,6 +115,22 @@ public final class SiteVerifier implements SiteCheck {
         verifyPatched(site, op, strategy, original, patched);
     }
 
+    /** Verifies the range in place: the verifier only reads it, so no copy is needed. */
+    @Override
+    public void checkOriginal(PatchSite site, Op op, byte[] bytes, int offset) {
+        Objects.checkFromIndexSize(offset, site.length(), Objects.requireNonNull(bytes, "bytes").length);
+        verifyOriginal(site, bytes, offset);
+    }
+
+    /** Verifies the ranges in place: the verifier only reads them, so no copy is needed. */
+    @Override
+    public void checkPatched(PatchSite site, Op op, Strategy strategy, byte[] original, int originalOffset,
+            byte[] patched, int patchedOffset) {
+        Objects.checkFromIndexSize(originalOffset, site.length(), Objects.requireNonNull(original, "original").length);
+        Objects.checkFromIndexSize(patchedOffset, site.length(), Objects.requireNonNull(patched, "patched").length);
+        verifyPatched(site, op, strategy, original, originalOffset, patched, patchedOffset);
+    }
+
     /**
      * Checks every site of a plan: its original bytes, and the bytes the plan will write; a site
      * the plan {@linkplain SiteOutcome.LeftUnpatched left unpatched} must keep its bytes.
@@ -146,8 +165,17 @@ public final class SiteVerifier implements SiteCheck {
      * @throws IllegalArgumentException if {@code original} is not the site's length
      */
     public void verifyOriginal(PatchSite site, byte[] original) {
-        Listing l = listing(site, original, Violation.ORIGINAL_MISMATCH);
-        UnpatchedForm form = Objects.requireNonNull(forms.apply(site), "form of " + site);
+        requireLength(site, original);
+        verifyOriginal(site, original, 0);
+    }
+
+    private void verifyOriginal(PatchSite site, byte[] bytes, int offset) {
+        Listing l = listing(site, bytes, offset, Violation.ORIGINAL_MISMATCH);
+        UnpatchedForm form = forms.apply(site);
+        if (form == null) {
+            // Not requireNonNull(form, "form of " + site): that would format the site every time.
+            throw new NullPointerException("form of " + site);
+        }
         if (form.isa() != site.isa()) {
             throw new IllegalArgumentException("form=" + form + " is not of " + site);
         }
@@ -162,12 +190,12 @@ public final class SiteVerifier implements SiteCheck {
         if (i == l.count() || !l.readsSlot(i, want, slot)) {
             throw l.mismatch(i, "expected a near indirect " + want + " through slot=0x" + Long.toHexString(slot));
         }
-        if (site.callOffset().isPresent() && site.callOffset().getAsInt() != l.offset(i)) {
-            throw l.bug("the " + want + " is at +" + l.offset(i) + ", the site records callOffset="
-                    + site.callOffset().getAsInt());
+        int callOffset = SiteFields.callOffset(site);
+        if (callOffset >= 0 && callOffset != l.offset(i)) {
+            throw l.bug("the " + want + " is at +" + l.offset(i) + ", the site records callOffset=" + callOffset);
         }
         int saved = l.requirePops(i + 1, pushes, n);
-        l.requirePaddingFrom(i + 1 + n, "after the " + want);
+        l.requirePaddingFrom(i + 1 + n, site.kind() == SiteKind.CALL ? "after the call" : "after the jmp");
         if (site.stackArguments() > 0 && n > 0) {
             throw l.bug(ClobberSet.ofBits(saved), "the site pushes registers around its call, which would move its "
                     + site.stackArguments() + " stack argument(s)");
@@ -176,6 +204,7 @@ public final class SiteVerifier implements SiteCheck {
         if (!unsaved.isEmpty()) {
             throw l.bug(unsaved, "the unpatched call may destroy registers the site keeps, and does not save them");
         }
+        l.release();
     }
 
     /**
@@ -190,10 +219,21 @@ public final class SiteVerifier implements SiteCheck {
      * @throws IllegalArgumentException if a byte array is not the site's length
      */
     public void verifyPatched(PatchSite site, Op op, Strategy strategy, byte[] original, byte[] patched) {
+        requireLength(site, original);
+        requireLength(site, patched);
+        verifyPatched(site, op, strategy, original, 0, patched, 0);
+    }
+
+    private void verifyPatched(PatchSite site, Op op, Strategy strategy, byte[] original, int originalOffset,
+            byte[] patched, int patchedOffset) {
         Objects.requireNonNull(op, "op");
         Objects.requireNonNull(strategy, "strategy");
-        requireLength(site, original);
-        Listing l = listing(site, patched, Violation.OUTPUT_MISMATCH);
+        Listing l;
+        if (strategy == Strategy.INLINE_NATIVE && op instanceof Op.Native) {
+            l = nativeListings(site, patched, patchedOffset, (Op.Native) op);
+        } else {
+            l = listing(site, patched, patchedOffset, Violation.OUTPUT_MISMATCH);
+        }
         int keeps = ~site.clobbers().bits();
         switch (strategy) {
             case NOP_PAD:
@@ -223,6 +263,7 @@ public final class SiteVerifier implements SiteCheck {
             default:
                 throw l.bug("strategy=" + strategy + " has no rule in this verifier");
         }
+        l.release();
     }
 
     private static void checkSavedCall(Listing l, PatchSite site, Op.Call call, boolean inPlace) {
@@ -233,9 +274,9 @@ public final class SiteVerifier implements SiteCheck {
             pushes |= (long) r << (4 * n++);
         }
         l.requireBranch(i, CALL_REL32, call.target());
-        if (inPlace && site.callOffset().isPresent() && site.callOffset().getAsInt() != l.offset(i)) {
-            throw l.bug("the call is at +" + l.offset(i) + ", the site records callOffset="
-                    + site.callOffset().getAsInt());
+        int callOffset = SiteFields.callOffset(site);
+        if (inPlace && callOffset >= 0 && callOffset != l.offset(i)) {
+            throw l.bug("the call is at +" + l.offset(i) + ", the site records callOffset=" + callOffset);
         }
         int next = i + 1;
         // In place, the indirect call's extra byte or two stay behind the direct call as a NOP.
@@ -255,9 +296,11 @@ public final class SiteVerifier implements SiteCheck {
 
     private static void checkNative(Listing l, PatchSite site, Op.Native op) {
         int end = l.indexAt(op.length());
-        byte[] code = op.code();
-        long source = op.sourceAddress().orElse(site.address());
-        Listing src = listing(site, code, Violation.OUTPUT_MISMATCH, source, SOURCE_BUFFER.get());
+        // Decoded beside the site's bytes by nativeListings; checked here, where it always was.
+        Listing src = l.scratch.source.requireValid();
+        java.util.OptionalLong given = op.sourceAddress();
+        boolean hasSource = given.isPresent();
+        long source = hasSource ? given.getAsLong() : site.address();
         if (src.count() != end) {
             throw l.bug("the native code decodes into " + src.count() + " instructions, the site's first "
                     + op.length() + " bytes into " + end);
@@ -267,7 +310,7 @@ public final class SiteVerifier implements SiteCheck {
             if (l.length(i) != src.length(i) || l.mnemonicId(i) != src.mnemonicId(i)) {
                 throw l.mismatch(i, "the native code has '" + src.text(i) + "' here");
             }
-            l.requireSameTarget(i, src, source, code.length, op.sourceAddress().isPresent());
+            l.requireSameTarget(i, src, source, op.length(), hasSource);
             written |= l.written(i);
         }
         l.requirePaddingFrom(end, "after the native code");
@@ -277,6 +320,7 @@ public final class SiteVerifier implements SiteCheck {
                 throw l.bug(ClobberSet.ofBits(kept), "the native code writes registers the site keeps");
             }
         }
+        src.release();
     }
 
     private static void requireOp(Listing l, boolean ok, Op op, Strategy strategy) {
@@ -288,7 +332,13 @@ public final class SiteVerifier implements SiteCheck {
     private static void requireUnchanged(PatchSite site, byte[] original, byte[] patched) {
         requireLength(site, original);
         requireLength(site, patched);
-        if (!Arrays.equals(original, patched)) {
+        requireUnchanged(site, original, 0, patched, 0);
+    }
+
+    private static void requireUnchanged(PatchSite site, byte[] original, int originalOffset, byte[] patched,
+            int patchedOffset) {
+        int n = site.length();
+        if (!Arrays.equals(original, originalOffset, originalOffset + n, patched, patchedOffset, patchedOffset + n)) {
             throw PatchBug.of(Violation.OUTPUT_MISMATCH, site, 0, 0, "a site left unpatched has new bytes");
         }
     }
@@ -299,24 +349,34 @@ public final class SiteVerifier implements SiteCheck {
         }
     }
 
-    private static Listing listing(PatchSite site, byte[] bytes, Violation violation) {
-        requireLength(site, bytes);
-        return listing(site, bytes, violation, site.address(), BUFFER.get());
+    /**
+     * Decodes the site's bytes at {@code bytes[offset]} into this thread's site listing, which is
+     * taken here and {@linkplain Listing#release() released} when its checks pass (a refusal
+     * throws, and the next site takes it again).
+     */
+    private static Listing listing(PatchSite site, byte[] bytes, int offset, Violation violation) {
+        Listing into = SCRATCH.get().site;
+        ZydisDecoder d = Decoders.of(site.isa());
+        d.decodeAll(bytes, offset, site.length(), site.address(), into.d);
+        return into.take(site, bytes, offset, site.length(), d, violation).requireValid();
     }
 
-    /** Decodes {@code bytes} at {@code address} into {@code into}; one listing per buffer at a time. */
-    private static Listing listing(PatchSite site, byte[] bytes, Violation violation, long address,
-            DecodedBuffer into) {
+    /**
+     * Decodes a patched site and the native code it must hold in one crossing into native code:
+     * {@return the site's listing, checked for undecodable bytes;} the code's listing is this
+     * thread's source listing, checked by {@link #checkNative} where it needs it.
+     */
+    private static Listing nativeListings(PatchSite site, byte[] patched, int offset, Op.Native op) {
+        Scratch scratch = SCRATCH.get();
+        byte[] code = scratch.code;
+        op.copyTo(code, 0);
+        java.util.OptionalLong given = op.sourceAddress();
+        long source = given.isPresent() ? given.getAsLong() : site.address();
         ZydisDecoder d = Decoders.of(site.isa());
-        DecodedBuffer out = d.decodeAll(bytes, 0, bytes.length, address, into);
-        Listing l = new Listing(site, bytes, out, d, violation);
-        for (int i = 0; i < out.count(); i++) {
-            if (!out.isValid(i)) {
-                throw l.bug("byte 0x" + Integer.toHexString(bytes[out.offset(i)] & 0xFF) + " at +" + out.offset(i)
-                        + " starts no instruction that ends inside the site");
-            }
-        }
-        return l;
+        d.decodeAll(patched, offset, site.length(), site.address(), scratch.site.d, code, 0, op.length(), source,
+                scratch.source.d);
+        scratch.source.take(site, code, 0, op.length(), d, Violation.OUTPUT_MISMATCH);
+        return scratch.site.take(site, patched, offset, site.length(), d, Violation.OUTPUT_MISMATCH).requireValid();
     }
 
     @Override
@@ -324,20 +384,58 @@ public final class SiteVerifier implements SiteCheck {
         return description;
     }
 
-    /** A site's bytes as decoded, with the questions the rules ask of them. */
-    private static final class Listing {
-        private final PatchSite site;
-        private final byte[] bytes;
-        private final DecodedBuffer d;
-        private final ZydisDecoder decoder;
-        private final Violation violation;
+    /** A thread's reusable listings, and room for a native op's code. */
+    private static final class Scratch {
+        final Listing site = new Listing(this);
+        final Listing source = new Listing(this);
+        final byte[] code = new byte[PatchSite.MAX_LENGTH];
+    }
 
-        Listing(PatchSite site, byte[] bytes, DecodedBuffer d, ZydisDecoder decoder, Violation violation) {
+    /**
+     * A site's bytes as decoded, with the questions the rules ask of them: a range of an array
+     * (nothing is copied), decoded into a buffer the thread reuses. Mutable, one per thread and
+     * role, refilled by {@link #take} for each site.
+     */
+    private static final class Listing {
+        final Scratch scratch;
+        final DecodedBuffer d = new DecodedBuffer();
+        private PatchSite site;
+        private byte[] bytes;
+        private int base;
+        private int size;
+        private ZydisDecoder decoder;
+        private Violation violation;
+
+        Listing(Scratch scratch) {
+            this.scratch = scratch;
+        }
+
+        /** Points the listing at a new range, whose decoding {@link #d} already holds. */
+        Listing take(PatchSite site, byte[] bytes, int base, int size, ZydisDecoder decoder, Violation violation) {
             this.site = site;
             this.bytes = bytes;
-            this.d = d;
+            this.base = base;
+            this.size = size;
             this.decoder = decoder;
             this.violation = violation;
+            return this;
+        }
+
+        /** {@return this listing, after checking that every byte starts an instruction that ends inside it} */
+        Listing requireValid() {
+            for (int i = 0; i < d.count(); i++) {
+                if (!d.isValid(i)) {
+                    throw bug("byte 0x" + Integer.toHexString(bytes[base + d.offset(i)] & 0xFF) + " at +"
+                            + d.offset(i) + " starts no instruction that ends inside the site");
+                }
+            }
+            return this;
+        }
+
+        /** Drops the references to the caller's site and array once the checks have passed. */
+        void release() {
+            site = null;
+            bytes = null;
         }
 
         int count() {
@@ -378,15 +476,15 @@ public final class SiteVerifier implements SiteCheck {
             return pushPop(i, Encodings.PUSH_REG);
         }
 
-        private int pushPop(int i, int base) {
-            int at = offset(i);
+        private int pushPop(int i, int opcode) {
+            int at = base + offset(i);
             int b = bytes[at] & 0xFF;
-            if (length(i) == 1 && b >= base && b < base + 8) {
-                return b - base;
+            if (length(i) == 1 && b >= opcode && b < opcode + 8) {
+                return b - opcode;
             }
             if (length(i) == 2 && site.isa() == Isa.X86_64 && b == REX_B) {
                 int c = bytes[at + 1] & 0xFF;
-                return c >= base && c < base + 8 ? 8 + c - base : -1;
+                return c >= opcode && c < opcode + 8 ? 8 + c - opcode : -1;
             }
             return -1;
         }
@@ -424,7 +522,7 @@ public final class SiteVerifier implements SiteCheck {
             }
             for (NopTable t : NOP_TABLES) {
                 if (t.supports(site.isa()) && length(i) <= t.maxLength(site.isa())
-                        && t.isEntryAt(length(i), site.isa(), bytes, offset(i))) {
+                        && t.isEntryAt(length(i), site.isa(), bytes, base + offset(i))) {
                     return true;
                 }
             }
@@ -433,7 +531,7 @@ public final class SiteVerifier implements SiteCheck {
 
         void requireBranch(int i, int opcode, long target) {
             String what = opcode == CALL_REL32 ? "call" : "jmp";
-            if (i >= count() || (bytes[offset(i)] & 0xFF) != opcode || length(i) != Encodings.BRANCH_REL32_LENGTH
+            if (i >= count() || (bytes[base + offset(i)] & 0xFF) != opcode || length(i) != Encodings.BRANCH_REL32_LENGTH
                     || !d.hasBranchTarget(i)) {
                 throw mismatch(i, "expected " + what + " rel32 to 0x" + Long.toHexString(target));
             }
@@ -481,7 +579,7 @@ public final class SiteVerifier implements SiteCheck {
         }
 
         String text(int i) {
-            return decoder.format(bytes, offset(i), length(i), d.address(i), Syntax.INTEL).orElse("?");
+            return decoder.format(bytes, base + offset(i), length(i), d.address(i), Syntax.INTEL).orElse("?");
         }
 
         private String name(int reg) {
@@ -505,7 +603,7 @@ public final class SiteVerifier implements SiteCheck {
         }
 
         private String hex() {
-            return java.util.HexFormat.ofDelimiter(" ").formatHex(bytes).toLowerCase(Locale.ROOT);
+            return java.util.HexFormat.ofDelimiter(" ").formatHex(bytes, base, base + size).toLowerCase(Locale.ROOT);
         }
     }
 }

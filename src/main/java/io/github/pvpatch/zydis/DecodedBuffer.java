@@ -26,6 +26,8 @@ public final class DecodedBuffer {
     long[] targets = new long[0];
     long[] memAddresses = new long[0];
     short[] written = new short[0];
+    /** Where a small decode lands before it is unpacked into the arrays above; made on first use. */
+    long[] packed;
     private int count;
     private long address;
 

@@ -126,6 +126,9 @@ public final class ZydisDecoder {
     public DecodedBuffer decodeAll(byte[] code, int offset, int length, long address, DecodedBuffer into) {
         Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(code, "code").length);
         Objects.requireNonNull(into, "into");
+        if (length <= ZydisNative.SMALL_MAX) {
+            return decodeSmall(code, offset, length, address, into);
+        }
         // Kernel code averages about 4 bytes an instruction; the loop grows the arrays if not.
         into.ensureCapacity(length / 3 + 16);
         int count = 0;
@@ -146,6 +149,85 @@ public final class ZydisDecoder {
                 into.offsets[i] += consumed;
             }
             consumed = into.offsets[count - 1] + into.lengths[count - 1];
+        }
+        into.set(count, address);
+        return into;
+    }
+
+    /**
+     * Decodes two ranges as two calls of {@link #decodeAll(byte[], int, int, long, DecodedBuffer)}
+     * would, into two buffers, with one native call when both are short (a patched site and the
+     * code it must hold, say): the same results, half the crossings.
+     *
+     * @param code the first range's bytes
+     * @param offset its first byte
+     * @param length its length
+     * @param address the address of {@code code[offset]}
+     * @param into the buffer for the first range
+     * @param code2 the second range's bytes
+     * @param offset2 its first byte
+     * @param length2 its length
+     * @param address2 the address of {@code code2[offset2]}
+     * @param into2 the buffer for the second range; not {@code into}
+     * @throws IndexOutOfBoundsException if a range is outside its array
+     * @throws IllegalArgumentException if {@code into} and {@code into2} are the same buffer
+     */
+    public void decodeAll(byte[] code, int offset, int length, long address, DecodedBuffer into, byte[] code2,
+            int offset2, int length2, long address2, DecodedBuffer into2) {
+        Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(code, "code").length);
+        Objects.checkFromIndexSize(offset2, length2, Objects.requireNonNull(code2, "code2").length);
+        if (Objects.requireNonNull(into, "into") == Objects.requireNonNull(into2, "into2")) {
+            throw new IllegalArgumentException("into and into2 are the same buffer");
+        }
+        if (length > ZydisNative.SMALL_MAX || length2 > ZydisNative.SMALL_MAX) {
+            decodeAll(code, offset, length, address, into);
+            decodeAll(code2, offset2, length2, address2, into2);
+            return;
+        }
+        long[] p = packed(into);
+        int both = ZydisNative.decodeSmallPair(mode.bits(), code, offset, length, address, code2, offset2, length2,
+                address2, p);
+        int count = both & 0xFFFF;
+        int count2 = both >>> 16;
+        if (both < 0 || count > length || count2 > length2) {
+            throw new IllegalStateException("shim refused decodeSmallPair offset=" + offset + " length=" + length
+                    + " offset2=" + offset2 + " length2=" + length2 + " status=" + both);
+        }
+        unpack(p, 0, count, address, into);
+        unpack(p, count * ZydisNative.SMALL_STRIDE, count2, address2, into2);
+    }
+
+    /** A site's few bytes: one native call that pins nothing, its entries unpacked here. */
+    private DecodedBuffer decodeSmall(byte[] code, int offset, int length, long address, DecodedBuffer into) {
+        long[] p = packed(into);
+        int count = ZydisNative.decodeSmall(mode.bits(), code, offset, length, address, p);
+        if (count < 0 || count > length) {
+            throw new IllegalStateException("shim refused decodeSmall offset=" + offset + " length=" + length
+                    + " status=" + count);
+        }
+        return unpack(p, 0, count, address, into);
+    }
+
+    /** {@return the buffer's landing array for packed entries, room for two small ranges} */
+    private static long[] packed(DecodedBuffer into) {
+        long[] p = into.packed;
+        if (p == null) {
+            p = into.packed = new long[2 * ZydisNative.SMALL_MAX * ZydisNative.SMALL_STRIDE];
+        }
+        return p;
+    }
+
+    private static DecodedBuffer unpack(long[] p, int from, int count, long address, DecodedBuffer into) {
+        into.ensureCapacity(Math.max(count, 1));
+        for (int i = 0, k = from; i < count; i++, k += ZydisNative.SMALL_STRIDE) {
+            long w = p[k];
+            into.offsets[i] = (int) (w & 0xFFFF);
+            into.lengths[i] = (byte) (w >>> 16);
+            into.flags[i] = (byte) (w >>> 24);
+            into.written[i] = (short) (w >>> 32);
+            into.mnemonics[i] = (short) (w >>> 48);
+            into.targets[i] = p[k + 1];
+            into.memAddresses[i] = p[k + 2];
         }
         into.set(count, address);
         return into;

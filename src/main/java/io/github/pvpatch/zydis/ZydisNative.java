@@ -52,6 +52,29 @@ final class ZydisNative {
     static native int decodeAll(int mode, byte[] code, int offset, int length, long address, int first, int[] offsets,
             byte[] lengths, short[] mnemonics, byte[] flags, long[] targets, long[] memAddresses, short[] written);
 
+    /** The most bytes {@link #decodeSmall} takes, and the longs each of its entries fills. */
+    static final int SMALL_MAX = 64;
+    static final int SMALL_STRIDE = 3;
+
+    /**
+     * Decodes as {@link #decodeAll}, for at most {@link #SMALL_MAX} bytes, without pinning: the
+     * entries come back packed in {@code out}, {@link #SMALL_STRIDE} longs each (word 0: offset
+     * bits 0-15, length 16-23, flags 24-31, written registers 32-47, mnemonic 48-63; word 1: the
+     * branch target; word 2: the memory address).
+     *
+     * @return the entry count, or a negative number for bad arguments
+     */
+    static native int decodeSmall(int mode, byte[] code, int offset, int length, long address, long[] out);
+
+    /**
+     * Two {@link #decodeSmall} sweeps in one call, the second's entries after the first's in
+     * {@code out}.
+     *
+     * @return {@code count1 | count2 << 16}, or a negative number for bad arguments
+     */
+    static native int decodeSmallPair(int mode, byte[] code, int offset, int length, long address, byte[] code2,
+            int offset2, int length2, long address2, long[] out);
+
     /** {@return the instruction as text, or null when the bytes are no instruction} */
     static native String format(int mode, int att, byte[] code, int offset, int length, long address);
 

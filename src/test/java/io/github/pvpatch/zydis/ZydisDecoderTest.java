@@ -201,4 +201,53 @@ class ZydisDecoderTest {
         D32.decodeAll(call, 0, 0, 0x100, out);
         assertEquals(0, out.count());
     }
+
+    /** The pair form gives what two single calls give, on short ranges (one native call) and long ones. */
+    @Test
+    void decodeAllOfTwoRangesEqualsTwoCalls() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        DecodedBuffer a = new DecodedBuffer();
+        DecodedBuffer b = new DecodedBuffer();
+        DecodedBuffer a1 = new DecodedBuffer();
+        DecodedBuffer b1 = new DecodedBuffer();
+        for (int round = 0; round < 2000; round++) {
+            ZydisDecoder d = rnd.nextBoolean() ? D64 : D32;
+            byte[] x = new byte[rnd.nextInt(1, 90)];
+            byte[] y = new byte[rnd.nextInt(1, 90)];
+            rnd.nextBytes(x);
+            rnd.nextBytes(y);
+            int xo = rnd.nextInt(x.length);
+            int yo = rnd.nextInt(y.length);
+            int xl = rnd.nextInt(x.length - xo + 1);
+            int yl = rnd.nextInt(y.length - yo + 1);
+            long xa = rnd.nextLong() & 0xFFFF_FFFFL;
+            long ya = rnd.nextLong() & 0xFFFF_FFFFL;
+            d.decodeAll(x, xo, xl, xa, a, y, yo, yl, ya, b);
+            d.decodeAll(x, xo, xl, xa, a1);
+            d.decodeAll(y, yo, yl, ya, b1);
+            assertSameEntries(a1, a, "round " + round + " first");
+            assertSameEntries(b1, b, "round " + round + " second");
+        }
+        byte[] nop = {(byte) 0x90};
+        assertThrows(IllegalArgumentException.class, () -> D64.decodeAll(nop, 0, 1, 0, a, nop, 0, 1, 0, a));
+        assertThrows(IndexOutOfBoundsException.class, () -> D64.decodeAll(nop, 0, 2, 0, a, nop, 0, 1, 0, b));
+        assertThrows(IndexOutOfBoundsException.class, () -> D64.decodeAll(nop, 0, 1, 0, a, nop, 1, 1, 0, b));
+    }
+
+    private static void assertSameEntries(DecodedBuffer want, DecodedBuffer got, String where) {
+        assertEquals(want.count(), got.count(), where);
+        for (int i = 0; i < want.count(); i++) {
+            assertEquals(want.address(i), got.address(i), where);
+            assertEquals(want.length(i), got.length(i), where);
+            assertEquals(want.isValid(i), got.isValid(i), where);
+            assertEquals(want.mnemonicId(i), got.mnemonicId(i), where);
+            assertEquals(want.hasBranchTarget(i), got.hasBranchTarget(i), where);
+            assertEquals(want.branchTarget(i), got.branchTarget(i), where);
+            assertEquals(want.hasMemoryAddress(i), got.hasMemoryAddress(i), where);
+            assertEquals(want.isRipRelative(i), got.isRipRelative(i), where);
+            assertEquals(want.isFarBranch(i), got.isFarBranch(i), where);
+            assertEquals(want.memoryAddress(i), got.memoryAddress(i), where);
+            assertEquals(want.registersWritten(i), got.registersWritten(i), where);
+        }
+    }
 }
