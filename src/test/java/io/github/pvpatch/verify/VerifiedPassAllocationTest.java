@@ -99,7 +99,7 @@ class VerifiedPassAllocationTest {
     private static Strategy strategyOfFirst(PatchPass pass, SiteTable sites, int type) {
         for (int i = 0; i < sites.size(); i++) {
             if (sites.type(i) == type) {
-                return pass.strategy(i);
+                return ((io.github.pvpatch.SiteOutcome.Patched) pass.outcome(i)).strategy();
             }
         }
         throw new AssertionError("no site of type " + type);
