@@ -82,8 +82,9 @@ public final class AltInstructions {
         if (found.isEmpty()) {
             return Optional.empty();
         }
-        ElfFile.Section section = found.get();
-        if (!section.hasBytes() || section.size() == 0) {
+        // Its size counts the entries: checked against the file before anything is sized from it.
+        ElfFile.Section section = elf.requireContents(found.get());
+        if (section.size() == 0) {
             return Optional.of(new AltInstructions(section, AltLayout.FT_FLAGS_14, List.of()));
         }
         List<ImageFormatException> failures = new ArrayList<>();

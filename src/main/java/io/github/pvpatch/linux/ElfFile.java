@@ -231,6 +231,25 @@ public final class ElfFile {
     }
 
     /**
+     * {@return section {@code s}, checked to be a table whose every claimed byte is in the file}
+     * A reader calls this before it counts records from the section's size: {@code sh_size} is
+     * only a header field, checked against the file at parse time for sections with bytes alone,
+     * so a {@code SHT_NULL} or {@code SHT_NOBITS} header may claim gigabytes it does not hold.
+     *
+     * @param s a section of this file
+     * @throws ImageFormatException if it claims a size but its type has no bytes in the file
+     */
+    Section requireContents(Section s) {
+        if (!s.hasBytes() && s.size() != 0) {
+            throw new ImageFormatException("section=" + s.name() + " index=" + s.index() + " type="
+                    + (s.type() == SHT_NULL ? "SHT_NULL" : "SHT_NOBITS") + " size=0x" + Long.toHexString(s.size())
+                    + ": a table must have its bytes in the file, and a section of this type has none (file=0x"
+                    + Integer.toHexString(bytes.length) + " bytes)");
+        }
+        return s;   // one with bytes had [offset, offset+size) checked against the file by parse()
+    }
+
+    /**
      * {@return a copy of {@code length} bytes at {@code offset} into section {@code s}}
      *
      * @param s a section of this file, with bytes in it

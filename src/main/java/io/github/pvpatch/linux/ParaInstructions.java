@@ -58,9 +58,10 @@ public final class ParaInstructions {
     }
 
     private static ElfFile.Section section(ElfFile elf) {
-        return elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
+        // Its size counts the records: checked against the file before anything is sized from it.
+        return elf.requireContents(elf.section(SECTION).orElseThrow(() -> new ImageFormatException(
                 "no " + SECTION + " section (Linux 6.8 and later record paravirt sites in .altinstructions: see"
-                + " AltInstructions and KernelImage)"));
+                + " AltInstructions and KernelImage)")));
     }
 
     private static ParaInstructions detect(ElfFile elf, ElfFile.Section section) {

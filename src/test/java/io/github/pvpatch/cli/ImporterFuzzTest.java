@@ -15,10 +15,14 @@ import org.junit.jupiter.api.io.TempDir;
  * The importer fuzzed on every build: {@code -Dpvpatch.fuzz.inputs=N} (100,000 by default)
  * mutated vmlinux, module and bzImage inputs, each through the library and the command; every one
  * must end in success or a refusal. Prints {@code importer fuzz: N inputs, 0 unexpected}.
+ * {@code -Dpvpatch.fuzz.seed=S -Dpvpatch.fuzz.only=I} replays input {@code I} of seed {@code S}'s
+ * run alone (as the run would have given it: same bytes, same commands).
  */
 class ImporterFuzzTest {
     static final Path IMAGES = Path.of("target/test-images");
     static final int INPUTS = Integer.getInteger("pvpatch.fuzz.inputs", 100_000);
+    /** The one input to replay, or -1 for the whole run. */
+    static final int ONLY = Integer.getInteger("pvpatch.fuzz.only", -1);
     /** No input may take longer than this, parse and commands together. */
     static final long TIME_BOUND_MILLIS = 5_000;
     /**
@@ -68,7 +72,12 @@ class ImporterFuzzTest {
         ImporterFuzzer.Importer importer = new ImporterFuzzer.Importer(work);
         ImporterFuzzer.Result r;
         try {
-            r = fuzzer.run(INPUTS, importer);
+            if (ONLY >= 0) {
+                importer.startAt(ONLY);
+                r = fuzzer.run(ONLY, ONLY + 1, importer);
+            } else {
+                r = fuzzer.run(INPUTS, importer);
+            }
         } finally {
             if (!work.equals(dir)) {
                 try (var files = Files.list(work)) {
@@ -88,6 +97,9 @@ class ImporterFuzzTest {
                 importer.nanos[3] / 1_000_000, importer.nanos[4] / 1_000_000);
         assertEquals(0, r.unexpected(), String.join("\n", r.failures()));
         assertTrue(ImporterFuzzer.Allocation.measured() && r.mostAllocated() > 0, "the memory bound is checked");
+        if (ONLY >= 0) {
+            return;   // one input replayed: no shares to check
+        }
         // The mutations must leave a fair share readable, or the deep paths go untested.
         assertTrue(r.accepted() > INPUTS / 10, "only " + r.accepted() + " inputs were read");
         assertTrue(r.refused() > INPUTS / 10, "only " + r.refused() + " inputs were refused");

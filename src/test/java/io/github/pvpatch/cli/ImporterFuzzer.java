@@ -323,6 +323,15 @@ final class ImporterFuzzer {
 
     /** {@return the outcome of {@code inputs} inputs through {@code target}} */
     Result run(int inputs, Target target) {
+        return run(0, inputs, target);
+    }
+
+    /**
+     * {@return the outcome of inputs {@code from} (inclusive) to {@code to} (exclusive) through
+     * {@code target}} One input of a failed run is replayed with {@code run(i, i + 1, ...)}.
+     */
+    Result run(int from, int to, Target target) {
+        int inputs = to - from;
         List<String> failures = new ArrayList<>();
         int unexpected = 0;
         long slowest = 0;
@@ -331,7 +340,7 @@ final class ImporterFuzzer {
         long t0 = System.nanoTime();
         ExecutorService worker = newWorker();
         try {
-            for (int i = 0; i < inputs; i++) {
+            for (int i = from; i < to; i++) {
                 StringBuilder log = new StringBuilder();
                 byte[] in = input(i, log);
                 long[] allocated = new long[2];
@@ -505,6 +514,16 @@ final class ImporterFuzzer {
             };
             PrintStream discard = new PrintStream(OutputStream.nullOutputStream(), false, StandardCharsets.UTF_8);
             this.main = new Main(discard, new PrintStream(err, true, StandardCharsets.UTF_8), noForce);
+        }
+
+        /**
+         * Makes the next input count as input {@code n} (which commands and options it gets
+         * depends on it), to replay one input of a run.
+         *
+         * @param n the input's index in its run
+         */
+        void startAt(int n) {
+            count = n;
         }
 
         /** Nanoseconds spent in: the library, writing the file, sites, prelink, diff. */

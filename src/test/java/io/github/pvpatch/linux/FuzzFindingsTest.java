@@ -179,4 +179,90 @@ class FuzzFindingsTest {
                 () -> KernelImage.read(file).prelink(Prelink.Options.defaults()));   // was IllegalStateException
         assertTrue(e.getMessage().contains("overlap"), e.getMessage());
     }
+
+    // A section header's size is only a field: .parainstructions of type SHT_NULL claiming 2 GiB
+    // (seed 10328817023055, inputs 30729 and 56828) had an ArrayList sized from it, 1-2 GB per read.
+
+    /** Bytes the current thread has allocated so far (reflectively: the module does not read jdk.management). */
+    private static long allocated() {
+        try {
+            Object bean = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean")
+                    .invoke(null);
+            return (long) Class.forName("com.sun.management.ThreadMXBean").getMethod("getCurrentThreadAllocatedBytes")
+                    .invoke(bean);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("allocation is not measurable here", e);
+        }
+    }
+
+    /** {@return the refusal of {@code read}, checked to allocate under 16 MB on the way} */
+    private static ImageFormatException refusedCheaply(org.junit.jupiter.api.function.Executable read) {
+        long before = allocated();
+        ImageFormatException e = assertThrows(ImageFormatException.class, read);
+        long used = allocated() - before;
+        assertTrue(used < 16L << 20, "allocated " + (used >> 20) + " MB to refuse: " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void aParainstructionsHeaderOfTypeNullClaimingTwoGigabytesIsRefusedBeforeAllocating() throws IOException {
+        // Input 30729: i386, .parainstructions type 0 and size 0x80000000 (8-byte records: 256 Mi of them).
+        byte[] b = KernelImageTest.image("pvsample-i386-stripped");
+        ElfFile clean = ElfFile.parse(b);
+        int para = clean.section(ParaInstructions.SECTION).orElseThrow().index();
+        set(b, clean, para, 0, 0);
+        set(b, clean, para, 4, 0x80000000L);
+        ElfFile elf = ElfFile.parse(b);   // an SHT_NULL header's fields are not checked: it is no error yet
+        String want = "section=.parainstructions index=" + para + " type=SHT_NULL size=0x80000000: a table must have"
+                + " its bytes in the file";
+        for (org.junit.jupiter.api.function.Executable read : List.<org.junit.jupiter.api.function.Executable>of(
+                () -> KernelImage.read(b), () -> ParaInstructions.read(elf),
+                () -> ParaInstructions.read(elf, ParaLayout.ABSOLUTE_32))) {
+            ImageFormatException e = refusedCheaply(read);
+            assertTrue(e.getMessage().startsWith(want) && e.getMessage().contains("(file=0x" + Integer.toHexString(
+                    b.length) + " bytes)"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aParainstructionsHeaderOfTypeNobitsClaimingEightGigabytesIsRefusedBeforeAllocating() throws IOException {
+        // Input 56828: x86-64, .parainstructions type 0 and a size of 8589934736 (0x200000090).
+        byte[] b = KernelImageTest.image("pvsample-x86_64-stripped");
+        ElfFile clean = ElfFile.parse(b);
+        int para = clean.section(ParaInstructions.SECTION).orElseThrow().index();
+        for (int type : new int[] {0, ElfFile.SHT_NOBITS}) {
+            set(b, clean, para, 0, type);
+            set(b, clean, para, 4, 8589934736L);
+            ImageFormatException e = refusedCheaply(() -> KernelImage.read(b));
+            assertTrue(e.getMessage().startsWith("section=.parainstructions index=" + para + " type="
+                    + (type == 0 ? "SHT_NULL" : "SHT_NOBITS") + " size=0x200000090: "), e.getMessage());
+        }
+    }
+
+    @Test
+    void anEmptyParainstructionsOfTypeNobitsIsNoSitesNotAnError() throws IOException {
+        // The rule is about claimed bytes, not the type: a NOBITS table of size 0 holds no records.
+        byte[] b = KernelImageTest.image("pvsample-x86_64-stripped");
+        ElfFile clean = ElfFile.parse(b);
+        int para = clean.section(ParaInstructions.SECTION).orElseThrow().index();
+        set(b, clean, para, 0, ElfFile.SHT_NOBITS);
+        set(b, clean, para, 4, 0);
+        assertEquals(0, ParaInstructions.read(ElfFile.parse(b)).sites().size());
+    }
+
+    @Test
+    void anAltinstructionsHeaderWithoutBytesClaimingContentsIsRefused() {
+        for (io.github.pvpatch.arch.Isa isa : io.github.pvpatch.arch.Isa.values()) {
+            AltImage a = new AltImage(isa, true);
+            a.site(AltImage.SLOT_NATIVE);
+            byte[] b = a.build();
+            ElfFile clean = ElfFile.parse(b);
+            int alt = clean.section(AltInstructions.SECTION).orElseThrow().index();
+            set(b, clean, alt, 0, ElfFile.SHT_NOBITS);
+            set(b, clean, alt, 4, 0xFFFFFFF0L);   // was read as an empty table, its sites silently lost
+            ImageFormatException e = refusedCheaply(() -> KernelImage.read(b));
+            assertTrue(e.getMessage().startsWith("section=.altinstructions index=" + alt
+                    + " type=SHT_NOBITS size=0xfffffff0: a table must have its bytes in the file"), e.getMessage());
+        }
+    }
 }
