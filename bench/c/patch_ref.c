@@ -11,14 +11,9 @@
  *
  *   patch_ref <workload file> <name>     prints: c <name> <ns/site>
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-struct site { uint64_t address; uint8_t len; uint16_t type, clobbers; };
-struct op { uint8_t kind, native_len; uint16_t clobbers; uint8_t native[32]; uint64_t target; };
+#include "workload.h"
 
 static const char *P6[12] = {
     "", "\x90", "\x66\x90", "\x0f\x1f\x00", "\x0f\x1f\x40\x00", "\x0f\x1f\x44\x00\x00",
@@ -29,18 +24,6 @@ static const char *P6[12] = {
 /* The save order of Encodings.putSaves, by register encoding (eax=0 ... edi=7, r8=8 ... r15=15). */
 static const uint8_t ORDER32[] = {0, 7, 1, 2, 3, 5, 6};
 static const uint8_t ORDER64[] = {0, 1, 2, 6, 7, 8, 9, 10, 11, 3, 5, 12, 13, 14, 15};
-
-static void die(const char *m) { fprintf(stderr, "patch_ref: %s\n", m); exit(2); }
-
-static void rd(FILE *f, void *p, size_t n) { if (fread(p, 1, n, f) != n) die("truncated workload"); }
-
-static uint64_t rdu(FILE *f, int n) {
-    uint8_t b[8] = {0};
-    rd(f, b, n);
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = v << 8 | b[i];
-    return v;
-}
 
 static inline void nops(uint8_t *dst, int n, int max) {
     while (n > 0) {
@@ -139,64 +122,38 @@ static int pass(uint8_t *code, uint64_t base, uint32_t code_len, const struct si
     return 0;
 }
 
+struct run { struct workload *w; uint8_t *code, *original, *patched; };
+
+static void one_pass(void *ctx) {
+    struct run *r = ctx;
+    if (pass(r->code, r->w->base, r->w->len, r->w->s, r->w->n, r->w->ops, r->w->types, r->w->bits, r->original,
+             r->patched) != 0) {
+        die("rule broken");
+    }
+}
+
 int main(int argc, char **argv) {
+    workload_program = "patch_ref";
     if (argc != 3) die("usage: patch_ref <workload> <name>");
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) die("cannot open the workload");
-    if (rdu(f, 4) != 0x4C575650) die("not a workload file");
-    int bits = (int)rdu(f, 4);
-    uint32_t n = (uint32_t)rdu(f, 4), types = (uint32_t)rdu(f, 4);
-    uint64_t base = rdu(f, 8);
-    uint32_t len = (uint32_t)rdu(f, 4);
-    uint8_t *pristine = malloc(len), *code = malloc(len), *expected = malloc(len);
-    struct site *s = malloc(sizeof *s * n);
-    struct op *ops = calloc(types, sizeof *ops);
-    if (!pristine || !code || !expected || !s || !ops) die("out of memory");
-    rd(f, pristine, len);
+    struct workload w = read_workload(argv[1]);
     size_t total = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        s[i].address = rdu(f, 8);
-        s[i].len = (uint8_t)rdu(f, 1);
-        s[i].type = (uint16_t)rdu(f, 2);
-        s[i].clobbers = (uint16_t)rdu(f, 2);
-        total += s[i].len;
-    }
-    for (uint32_t t = 0; t < types; t++) {
-        ops[t].kind = (uint8_t)rdu(f, 1);
-        ops[t].clobbers = (uint16_t)rdu(f, 2);
-        ops[t].native_len = (uint8_t)rdu(f, 1);
-        if (ops[t].native_len > sizeof ops[t].native) die("native code too long");
-        rd(f, ops[t].native, ops[t].native_len);
-        ops[t].target = rdu(f, 8);
-    }
-    rd(f, expected, len);
-    fclose(f);
-    uint8_t *original = malloc(total), *patched = malloc(total + 64);     /* saves are written before their fit is checked */
-    memcpy(code, pristine, len);
-    if (pass(code, base, len, s, n, ops, types, bits, original, patched) != 0) die("a site broke a rule");
-    if (memcmp(code, expected, len) != 0) {
-        for (uint32_t i = 0; i < len; i++) {
-            if (code[i] != expected[i]) {
+    for (uint32_t i = 0; i < w.n; i++) total += w.s[i].len;
+    uint8_t *code = malloc(w.len), *original = malloc(total), *patched = malloc(total + 64); /* saves are written before their fit is checked */
+    if (!code || !original || !patched) die("out of memory");
+    memcpy(code, w.pristine, w.len);
+    if (pass(code, w.base, w.len, w.s, w.n, w.ops, w.types, w.bits, original, patched) != 0) die("a site broke a rule");
+    if (memcmp(code, w.expected, w.len) != 0) {
+        for (uint32_t i = 0; i < w.len; i++) {
+            if (code[i] != w.expected[i]) {
                 fprintf(stderr, "patch_ref: C and Java differ at offset %u\n", i);
                 return 1;
             }
         }
     }
-    /* As the JMH benchmark does: patch the patched code again and again; the best of 5 rounds of ~1 s. */
-    double best = 1e30;
-    for (int round = 0; round < 5; round++) {
-        struct timespec a, b;
-        int reps = 0;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        do {
-            if (pass(code, base, len, s, n, ops, types, bits, original, patched) != 0) die("rule broken");
-            reps++;
-            clock_gettime(CLOCK_MONOTONIC, &b);
-        } while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < 1.0);
-        double ns = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / reps / n;
-        if (ns < best) best = ns;
-    }
-    if (memcmp(code, expected, len) != 0) die("repeated passes changed the output");
-    printf("c %s %.3f ns/site (%u sites, output equal to Java's)\n", argv[2], best, n);
+    /* As the JMH benchmark does: patch the patched code again and again. */
+    struct run r = {&w, code, original, patched};
+    double best = best_ns_per_site(one_pass, &r, w.n);
+    if (memcmp(code, w.expected, w.len) != 0) die("repeated passes changed the output");
+    printf("c %s %.3f ns/site (%u sites, output equal to Java's)\n", argv[2], best, w.n);
     return 0;
 }

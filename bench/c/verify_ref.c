@@ -19,26 +19,9 @@
  *   verify_ref <workload file> <name>     prints: c <name> <ns/site> ns/site ...
  */
 #include <Zydis/Zydis.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-struct site { uint64_t address; uint8_t len; uint16_t type; };
-struct op { uint8_t kind, native_len; uint8_t native[32]; };
-
-static void die(const char *m) { fprintf(stderr, "verify_ref: %s\n", m); exit(2); }
-
-static void rd(FILE *f, void *p, size_t n) { if (fread(p, 1, n, f) != n) die("truncated workload"); }
-
-static uint64_t rdu(FILE *f, int n) {
-    uint8_t b[8] = {0};
-    rd(f, b, n);
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = v << 8 | b[i];
-    return v;
-}
+#include "workload.h"
 
 /* A linear sweep of b[0, len) at `address`; returns a checksum and adds the entries to *count. */
 static uint64_t sweep(const ZydisDecoder *d, const uint8_t *b, uint32_t len, uint64_t address, long *count) {
@@ -69,59 +52,34 @@ static uint64_t pass(const ZydisDecoder *d, const uint8_t *pristine, const uint8
     return sum;
 }
 
+struct run { const ZydisDecoder *d; const struct workload *w; uint64_t check; };
+
+static void one_pass(void *ctx) {
+    struct run *r = ctx;
+    long count = 0;
+    if (pass(r->d, r->w->pristine, r->w->expected, r->w->base, r->w->s, r->w->n, r->w->ops, &count) != r->check) {
+        die("decoding is not repeatable");
+    }
+}
+
 int main(int argc, char **argv) {
+    workload_program = "verify_ref";
     if (argc != 3) die("usage: verify_ref <workload> <name>");
-    FILE *f = fopen(argv[1], "rb");
-    if (!f) die("cannot open the workload");
-    if (rdu(f, 4) != 0x4C575650) die("not a workload file");
-    int bits = (int)rdu(f, 4);
-    uint32_t n = (uint32_t)rdu(f, 4), types = (uint32_t)rdu(f, 4);
-    uint64_t base = rdu(f, 8);
-    uint32_t len = (uint32_t)rdu(f, 4);
-    uint8_t *pristine = malloc(len), *patched = malloc(len);
-    struct site *s = malloc(sizeof *s * n);
-    struct op *ops = calloc(types, sizeof *ops);
-    if (!pristine || !patched || !s || !ops) die("out of memory");
-    rd(f, pristine, len);
-    for (uint32_t i = 0; i < n; i++) {
-        s[i].address = rdu(f, 8);
-        s[i].len = (uint8_t)rdu(f, 1);
-        s[i].type = (uint16_t)rdu(f, 2);
-        rdu(f, 2); /* clobbers: not needed to decode */
-        if (s[i].address - base > len || s[i].len > len - (s[i].address - base)) die("site outside the code");
-        if (s[i].type >= types) die("site without an op");
+    struct workload w = read_workload(argv[1]);
+    for (uint32_t i = 0; i < w.n; i++) {
+        if (w.s[i].address - w.base > w.len || w.s[i].len > w.len - (w.s[i].address - w.base)) {
+            die("site outside the code");
+        }
+        if (w.s[i].type >= w.types) die("site without an op");
     }
-    for (uint32_t t = 0; t < types; t++) {
-        ops[t].kind = (uint8_t)rdu(f, 1);
-        rdu(f, 2);
-        ops[t].native_len = (uint8_t)rdu(f, 1);
-        if (ops[t].native_len > sizeof ops[t].native) die("native code too long");
-        rd(f, ops[t].native, ops[t].native_len);
-        rdu(f, 8);
-    }
-    rd(f, patched, len); /* the bytes Java's pass wrote */
-    fclose(f);
+    /* Decodes the unpatched code and the bytes Java's pass wrote. */
     ZydisDecoder d;
-    if (bits == 64) ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    if (w.bits == 64) ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
     else ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
     long count = 0;
-    uint64_t check = pass(&d, pristine, patched, base, s, n, ops, &count);
-    long per_pass = count;
-    double best = 1e30;
-    for (int round = 0; round < 5; round++) {
-        struct timespec a, b;
-        int reps = 0;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        do {
-            count = 0;
-            if (pass(&d, pristine, patched, base, s, n, ops, &count) != check) die("decoding is not repeatable");
-            reps++;
-            clock_gettime(CLOCK_MONOTONIC, &b);
-        } while ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9 < 1.0);
-        double ns = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / reps / n;
-        if (ns < best) best = ns;
-    }
-    printf("c %s %.3f ns/site (%u sites, %.2f instructions decoded per site)\n", argv[2], best, n,
-           (double)per_pass / n);
+    struct run r = {&d, &w, pass(&d, w.pristine, w.expected, w.base, w.s, w.n, w.ops, &count)};
+    double best = best_ns_per_site(one_pass, &r, w.n);
+    printf("c %s %.3f ns/site (%u sites, %.2f instructions decoded per site)\n", argv[2], best, w.n,
+           (double)count / w.n);
     return 0;
 }
