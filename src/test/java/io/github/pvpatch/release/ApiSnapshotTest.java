@@ -94,18 +94,26 @@ class ApiSnapshotTest {
         out.add("module " + module.name());
         for (String pkg : packages) {
             out.add("package " + pkg);
-            Path dir = classes.resolve(pkg.replace('.', '/'));
-            List<String> names;
-            try (Stream<Path> files = Files.list(dir)) {
-                names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".class"))
-                        .filter(n -> !n.equals("package-info.class")).map(n -> n.substring(0, n.length() - 6))
-                        .sorted().collect(Collectors.toList());
+            for (Class<?> type : visibleTypes(classes, pkg)) {
+                out.addAll(describe(type));
             }
-            for (String name : names) {
-                Class<?> type = Class.forName(pkg + "." + name, false, ApiSnapshotTest.class.getClassLoader());
-                if (visible(type)) {
-                    out.addAll(describe(type));
-                }
+        }
+        return out;
+    }
+
+    /** The public and protected types of {@code pkg}, nested ones included, by name. */
+    static List<Class<?>> visibleTypes(Path classes, String pkg) throws IOException, ClassNotFoundException {
+        List<String> names;
+        try (Stream<Path> files = Files.list(classes.resolve(pkg.replace('.', '/')))) {
+            names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".class"))
+                    .filter(n -> !n.equals("package-info.class")).map(n -> n.substring(0, n.length() - 6))
+                    .sorted().collect(Collectors.toList());
+        }
+        List<Class<?>> out = new ArrayList<>();
+        for (String name : names) {
+            Class<?> type = Class.forName(pkg + "." + name, false, ApiSnapshotTest.class.getClassLoader());
+            if (visible(type)) {
+                out.add(type);
             }
         }
         return out;

@@ -16,7 +16,6 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -113,31 +112,8 @@ class NoOptionalParametersTest {
         }
         List<Class<?>> out = new ArrayList<>();
         for (ModuleDescriptor.Exports e : module.exports()) {
-            Path dir = classes.resolve(e.source().replace('.', '/'));
-            List<String> names;
-            try (Stream<Path> files = Files.list(dir)) {
-                names = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".class"))
-                        .filter(n -> !n.equals("package-info.class")).map(n -> n.substring(0, n.length() - 6))
-                        .sorted().collect(Collectors.toList());
-            }
-            for (String name : names) {
-                Class<?> type = Class.forName(e.source() + "." + name, false,
-                        NoOptionalParametersTest.class.getClassLoader());
-                if (visible(type)) {
-                    out.add(type);
-                }
-            }
+            out.addAll(ApiSnapshotTest.visibleTypes(classes, e.source()));
         }
         return out;
-    }
-
-    private static boolean visible(Class<?> type) {
-        for (Class<?> c = type; c != null; c = c.getDeclaringClass()) {
-            if (c.isAnonymousClass() || c.isLocalClass() || c.isSynthetic()
-                    || (c.getModifiers() & (Modifier.PUBLIC | Modifier.PROTECTED)) == 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }
