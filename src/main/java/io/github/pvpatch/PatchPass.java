@@ -127,11 +127,8 @@ public final class PatchPass {
         }
         problems.clear();
         int n = sites.size();
-        long total = 0;
         long[] shapes = sites.shapeArray();
-        for (int i = 0; i < n; i++) {
-            total += SiteTable.lengthOf(shapes[i]);
-        }
+        long total = sites.totalLength();
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("the table's sites hold more than 2 GiB; split it");
         }

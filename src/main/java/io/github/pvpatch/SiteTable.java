@@ -43,6 +43,8 @@ public final class SiteTable {
     private final long[] shape;
     /** Rows in address order; null when the rows were added in address order (the usual case). */
     private final int[] byAddress;
+    /** The rows' lengths summed: the size of a pass's original and patched arrays. */
+    private final long totalLength;
 
     private SiteTable(Builder b) {
         this.isa = b.isa;
@@ -50,6 +52,11 @@ public final class SiteTable {
         this.address = Arrays.copyOf(b.address, size);
         this.shape = Arrays.copyOf(b.shape, size);
         this.byAddress = b.sorted ? null : order(address, size);
+        long total = 0;
+        for (int i = 0; i < size; i++) {
+            total += lengthOf(shape[i]);
+        }
+        this.totalLength = total;
     }
 
     private static int[] order(long[] address, int size) {
@@ -213,6 +220,11 @@ public final class SiteTable {
     /** {@return whether a shape is a jump site's} */
     static boolean isJump(long shape) {
         return (shape >>> JUMP_SHIFT & 1) != 0;
+    }
+
+    /** {@return the rows' lengths summed} */
+    long totalLength() {
+        return totalLength;
     }
 
     /** {@return whether the rows are in address order} */
