@@ -293,22 +293,27 @@ final class PatchEngine {
                 }
                 remember(type, e);
             }
-            if (e.op != op) {
-                return -1;
-            }
+            return e.op == op && write(e, isa, address, out, at) ? e.ordinal : -1;
+        }
+
+        /**
+         * Writes {@code e}'s bytes at {@code out[at]}, its branch (if any) aimed from
+         * {@code address}; false, writing nothing, when the branch cannot reach its target from there.
+         */
+        private static boolean write(Entry e, Isa isa, long address, byte[] out, int at) {
             byte[] t = e.bytes;
             int branchAt = e.branchAt;
             if (branchAt >= 0) {
                 long from = address + branchAt;
                 if (!Encodings.reachesRel32(isa, from, e.target)) {
-                    return -1;
+                    return false;
                 }
                 Bytes.copy(t, 0, out, at, t.length);
                 Bytes.putInt(out, at + branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
             } else {
                 Bytes.copy(t, 0, out, at, t.length);
             }
-            return e.ordinal;
+            return true;
         }
 
         private void remember(int type, Entry e) {
@@ -331,21 +336,7 @@ final class PatchEngine {
         /** {@return the strategy after writing the template of {@code key}, or null when there is none to use} */
         Strategy stamp(long key, Op op, Isa isa, long address, byte[] out, int at) {
             Entry e = entries[slot(key)];
-            if (e == null || e.op != op) {
-                return null;
-            }
-            byte[] t = e.bytes;
-            if (e.branchAt >= 0) {
-                long from = address + e.branchAt;
-                if (!Encodings.reachesRel32(isa, from, e.target)) {
-                    return null;
-                }
-                Bytes.copy(t, 0, out, at, t.length);
-                Bytes.putInt(out, at + e.branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
-            } else {
-                Bytes.copy(t, 0, out, at, t.length);
-            }
-            return e.strategy;
+            return e != null && e.op == op && write(e, isa, address, out, at) ? e.strategy : null;
         }
 
         void put(long key, Op op, Strategy strategy, byte[] bytes, int at, int len, int branchAt, long target) {
