@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.StringJoiner;
 
 /**
  * Reads the {@code .parainstructions} section of a kernel image or module: detects the record
@@ -67,7 +68,9 @@ public final class ParaInstructions {
     private static ParaInstructions detect(ElfFile elf, ElfFile.Section section) {
         List<ParaLayout> candidates = elf.is64() ? List.of(ParaLayout.ABSOLUTE_64, ParaLayout.RELATIVE_6)
                 : List.of(ParaLayout.ABSOLUTE_32, ParaLayout.RELATIVE_6);
-        ImageFormatException last = null;
+        // Each layout that divides the size says why it does not fit: the one the file was written
+        // in usually names the broken record, and which one that is cannot be known here.
+        StringJoiner why = new StringJoiner("; ", " (", ")").setEmptyValue("");
         for (ParaLayout l : candidates) {
             if (section.size() % l.recordSize() != 0) {
                 continue;
@@ -75,12 +78,11 @@ public final class ParaInstructions {
             try {
                 return new ParaInstructions(l, decode(elf, section, l));
             } catch (ImageFormatException e) {
-                last = e;
+                why.add(l + ": " + e.getMessage());
             }
         }
         throw new ImageFormatException("no known record layout fits " + SECTION + " of " + section.size()
-                + " bytes in this ELF" + (elf.is64() ? "64" : "32") + " file"
-                + (last == null ? "" : " (" + last.getMessage() + ")"));
+                + " bytes in this ELF" + (elf.is64() ? "64" : "32") + " file" + why);
     }
 
     /** {@return the layout the records were read in} */
@@ -158,6 +160,12 @@ public final class ParaInstructions {
             if (!code.isExecutable()) {
                 throw new ImageFormatException("record puts a site at 0x" + Long.toHexString(code.address() + offset)
                         + " in " + code.name() + ", which holds no code");
+            }
+            if (!code.hasBytes()) {
+                // Only a section with bytes had its file range checked when the headers were read.
+                throw new ImageFormatException("record " + i + " puts a site at " + code.name() + "+0x"
+                        + Long.toHexString(offset) + ", a section of type " + code.type()
+                        + " with no bytes in the file");
             }
             if (length == 0) {
                 throw new ImageFormatException("record puts a 0-byte site at 0x"

@@ -79,6 +79,23 @@ class FuzzFindingsTest {
     }
 
     @Test
+    void aModuleSiteInASectionWithoutBytesIsRefused() throws IOException {
+        // Input 38913 (seed 17730877482598): the i386 module's .init.text turned SHT_NULL, its offset
+        // 2 MB past the end of the file; a relocated record still named it, and the site's bytes
+        // were copied from there (an AIOOBE). SHT_NOBITS is the same case.
+        for (int type : new int[] {0, ElfFile.SHT_NOBITS}) {
+            byte[] b = KernelImageTest.image("pvsample-i386-module.o");
+            ElfFile clean = ElfFile.parse(b);
+            int init = clean.section(".init.text").orElseThrow().index();
+            set(b, clean, init, 0, type);
+            set(b, clean, init, 3, 0x2000acL);
+            ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelImage.read(b));
+            assertTrue(e.getMessage().contains("puts a site at .init.text+0x") && e.getMessage().contains(
+                    "a section of type " + type + " with no bytes in the file"), e.getMessage());
+        }
+    }
+
+    @Test
     void sectionsWithSitesMayNotShareFileBytes() throws IOException {
         byte[] b = KernelImageTest.image("pvsample-i386-stripped");
         KernelImage k = KernelImage.read(b);
