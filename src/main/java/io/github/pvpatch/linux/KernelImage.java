@@ -9,7 +9,6 @@ import io.github.pvpatch.UnpatchedForm;
 import io.github.pvpatch.x86.Encodings;
 import io.github.pvpatch.x86.IndirectForm;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -559,8 +558,7 @@ public final class KernelImage {
                         + e.getMessage(), e);
             }
             ElfFile.Section s = elf.sections().get(p.section());
-            byte[] code = Arrays.copyOfRange(bytes, (int) (s.offset() + p.offset()),
-                    (int) (s.offset() + p.offset() + p.length()));
+            byte[] code = elf.read(s, p.offset(), p.length());   // checked: the readers' promise, kept twice
             for (int at = 0; at + 6 <= code.length; at++) {
                 if (IndirectForm.find(isa, SiteKind.CALL, code, at, code.length) != null) {
                     site = site.withCallOffset(at);
