@@ -42,6 +42,11 @@ public final class ElfFile {
     /** Section flag: holds instructions. */
     public static final long SHF_EXECINSTR = 0x4;
 
+    /** How many times its string table's size the names read from it may add up to (see {@link #strings}). */
+    static final int NAMES_PER_TABLE_BYTE = 16;
+    /** The least the names read from one string table may add up to, however small the table. */
+    static final long NAMES_FLOOR = 1 << 20;
+
     /** Section type of an unused section header, such as entry 0. */
     private static final int SHT_NULL = 0;
     private static final int EM_386 = 3;
@@ -54,6 +59,16 @@ public final class ElfFile {
     private final List<Section> sections;
     /** The symbol table, read on first use (an immutable list: a race reads it twice, harmlessly). */
     private List<Symbol> symbols;
+    /** The sections by address, built on first use (final fields only: a race builds it twice, harmlessly). */
+    private AddressIndex addressIndex;
+    /** The relocation sections by the section they apply to, built on first use (as {@link #addressIndex}). */
+    private RelocationIndex relocationIndex;
+    /**
+     * Steps taken by address and relocation lookups (section headers and index entries looked
+     * at): the work a test counts, as timing is no assertion (a plain field: a race loses counts,
+     * harmlessly).
+     */
+    private long lookupSteps;
 
     /**
      * One section header.
@@ -207,14 +222,14 @@ public final class ElfFile {
      * @param length the number of bytes
      */
     public Optional<Section> sectionAt(long address, long length) {
-        Section found = null;
-        for (Section s : sections) {
-            if ((s.flags() & SHF_ALLOC) != 0 && s.hasBytes() && s.containsAddress(address, length)
-                    && (found == null || s.isExecutable() && !found.isExecutable())) {
-                found = s;
-            }
+        AddressIndex index = addressIndex;
+        if (index == null) {
+            index = new AddressIndex(sections);
+            lookupSteps += sections.size();
+            addressIndex = index;
         }
-        return Optional.ofNullable(found);
+        int found = index.find(address, length, this);
+        return found < 0 ? Optional.empty() : Optional.of(sections.get(found));
     }
 
     /**
@@ -328,26 +343,34 @@ public final class ElfFile {
      * @param target a section of this file
      */
     public List<Relocation> relocations(Section target) {
+        RelocationIndex index = relocationIndex;
+        if (index == null) {
+            index = new RelocationIndex(sections);
+            lookupSteps += sections.size();
+            relocationIndex = index;
+        }
         List<Relocation> out = new ArrayList<>();
-        for (Section s : sections) {
-            if ((s.type() == SHT_RELA || s.type() == SHT_REL) && s.info() == target.index()) {
-                boolean rela = s.type() == SHT_RELA;
-                int entry = is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
-                check(s.offset(), s.size(), s.name());
-                for (long at = s.offset(); at + entry <= s.offset() + s.size(); at += entry) {
-                    long offset = is64 ? u64(at) : u32(at);
-                    long info = is64 ? u64(at + 8) : u32(at + 4);
-                    int symbol = (int) (is64 ? info >>> 32 : info >>> 8);
-                    int relType = (int) (is64 ? info & 0xFFFFFFFFL : info & 0xFF);
-                    long addend;
-                    if (rela) {
-                        addend = is64 ? u64(at + 16) : (int) u32(at + 8);
-                    } else {
-                        long where = target.offset() + offset;
-                        addend = target.hasBytes() && where >= 0 && where + 4 <= bytes.length ? (int) u32(where) : 0;
-                    }
-                    out.add(new Relocation(offset, relType, symbol, addend));
+        int t = target.index();
+        // A section whose sh_info names no section is no target's (the linear scan matched none).
+        for (int r : t >= 0 && t < index.byTarget.length ? index.byTarget[t] : new int[0]) {
+            lookupSteps++;
+            Section s = sections.get(r);
+            boolean rela = s.type() == SHT_RELA;
+            int entry = is64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+            check(s.offset(), s.size(), s.name());
+            for (long at = s.offset(); at + entry <= s.offset() + s.size(); at += entry) {
+                long offset = is64 ? u64(at) : u32(at);
+                long info = is64 ? u64(at + 8) : u32(at + 4);
+                int symbol = (int) (is64 ? info >>> 32 : info >>> 8);
+                int relType = (int) (is64 ? info & 0xFFFFFFFFL : info & 0xFF);
+                long addend;
+                if (rela) {
+                    addend = is64 ? u64(at + 16) : (int) u32(at + 8);
+                } else {
+                    long where = target.offset() + offset;
+                    addend = target.hasBytes() && where >= 0 && where + 4 <= bytes.length ? (int) u32(where) : 0;
                 }
+                out.add(new Relocation(offset, relType, symbol, addend));
             }
         }
         return out;
@@ -366,6 +389,11 @@ public final class ElfFile {
                     + " symbols)");
         }
         return all.get(index);
+    }
+
+    /** {@return how many steps address and relocation lookups have taken so far (section headers and index entries looked at)} */
+    long lookupSteps() {
+        return lookupSteps;
     }
 
     private List<Section> readSections() {
@@ -398,10 +426,15 @@ public final class ElfFile {
         }
         long strOff = raw[shstrndx][4];
         long strSize = raw[shstrndx][5];
+        long[] nameAt = new long[shnum];
+        for (int i = 0; i < shnum; i++) {
+            nameAt[i] = raw[i][0];
+        }
+        String[] names = strings("section name table", shstrndx, strOff, strSize, nameAt);
         List<Section> list = new ArrayList<>(shnum);
         for (int i = 0; i < shnum; i++) {
             long[] r = raw[i];
-            String name = string(strOff, strSize, r[0]);
+            String name = names[i];
             list.add(new Section(i, name, (int) r[1], r[2], r[3], r[4], r[5], (int) r[6], (int) r[7], r[8]));
         }
         return list;
@@ -415,32 +448,87 @@ public final class ElfFile {
                     + ", which does not exist");
         }
         Section strtab = sections.get(symtab.link());
-        List<Symbol> out = new ArrayList<>((int) (symtab.size() / entry));
-        for (long at = symtab.offset(); at + entry <= symtab.offset() + symtab.size(); at += entry) {
-            long nameOff = u32(at);
+        int count = (int) (symtab.size() / entry);
+        long[] nameAt = new long[count];
+        for (int i = 0; i < count; i++) {
+            nameAt[i] = u32(symtab.offset() + (long) i * entry);
+        }
+        String[] names = strings("section=" + strtab.name(), strtab.index(), strtab.offset(), strtab.size(), nameAt);
+        List<Symbol> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            long at = symtab.offset() + (long) i * entry;
             long value = is64 ? u64(at + 8) : u32(at + 4);
             long size = is64 ? u64(at + 16) : u32(at + 8);
             int info = bytes[(int) (at + (is64 ? 4 : 12))] & 0xFF;
             int shndx = u16(at + (is64 ? 6 : 14));
-            out.add(new Symbol(string(strtab.offset(), strtab.size(), nameOff), value, size, shndx, info & 0xF));
+            out.add(new Symbol(names[i], value, size, shndx, info & 0xF));
         }
         return Collections.unmodifiableList(out);
     }
 
-    private String string(long tableOffset, long tableSize, long index) {
+    /**
+     * {@return the NUL-terminated strings at {@code indices} of a string table, in their order}
+     * Each byte of the table is scanned once, however many names there are: the offsets are
+     * sorted, and a name that starts inside the one before it ends where that one ends. Names at
+     * one offset share one {@code String}; all the names at distinct offsets may add up to
+     * {@link #NAMES_PER_TABLE_BYTE} times the table's size (at least {@link #NAMES_FLOOR} bytes):
+     * a linker's table holds each name once, sharing only tails, while a crafted one without NULs
+     * could name each of its bytes as the start of a string running to its end, and copying those
+     * costs its size squared.
+     */
+    private String[] strings(String table, int tableIndex, long tableOffset, long tableSize, long[] indices) {
+        String[] out = new String[indices.length];
+        if (indices.length == 0) {
+            return out;
+        }
         // A string table of type SHT_NOBITS or SHT_NULL was not checked with the section headers.
         check(tableOffset, tableSize, "string table");
-        if (index < 0 || index >= tableSize) {
-            throw new ImageFormatException("string index " + index + " is outside its table of " + tableSize
-                    + " bytes");
+        for (long index : indices) {
+            if (index < 0 || index >= tableSize) {
+                throw new ImageFormatException("string index " + index + " is outside its table of " + tableSize
+                        + " bytes");
+            }
         }
-        int start = (int) (tableOffset + index);
-        int end = start;
+        long[] starts = indices.clone();
+        java.util.Arrays.sort(starts);
+        int distinct = 0;
+        for (int i = 0; i < starts.length; i++) {
+            if (i == 0 || starts[i] != starts[i - 1]) {
+                starts[distinct++] = starts[i];
+            }
+        }
+        int[] ends = new int[distinct];
         int limit = (int) (tableOffset + tableSize);
-        while (end < limit && bytes[end] != 0) {
-            end++;
+        long budget = Math.max(NAMES_FLOOR, NAMES_PER_TABLE_BYTE * tableSize);
+        long total = 0;
+        int end = -1;   // where the last scan stopped: a NUL, or the table's end
+        for (int i = 0; i < distinct; i++) {
+            int start = (int) (tableOffset + starts[i]);
+            if (start > end) {
+                end = start;
+                while (end < limit && bytes[end] != 0) {
+                    end++;
+                }
+            }
+            ends[i] = end;
+            total += end - start;
+            if (total > budget) {
+                throw new ImageFormatException(table + " index=" + tableIndex + " size=0x" + Long.toHexString(tableSize)
+                        + " names=" + indices.length + " namesSize=0x" + Long.toHexString(total) + " limit=0x"
+                        + Long.toHexString(budget) + ": the names add up to more than " + NAMES_PER_TABLE_BYTE
+                        + " times the table (a name runs on over the next ones: a table without NULs?)");
+            }
         }
-        return new String(bytes, start, end - start, StandardCharsets.ISO_8859_1);
+        String[] made = new String[distinct];
+        for (int k = 0; k < indices.length; k++) {
+            int i = java.util.Arrays.binarySearch(starts, 0, distinct, indices[k]);
+            if (made[i] == null) {
+                int start = (int) (tableOffset + starts[i]);
+                made[i] = new String(bytes, start, ends[i] - start, StandardCharsets.ISO_8859_1);
+            }
+            out[k] = made[i];
+        }
+        return out;
     }
 
     private void check(long offset, long length, String what) {
@@ -465,6 +553,178 @@ public final class ElfFile {
 
     private long u64(long at) {
         return u32(at) | u32(at + 4) << 32;
+    }
+
+    /**
+     * The sections with bytes that occupy memory, arranged so that the one holding an address
+     * range is found in O(log&sup2; n) steps, with {@link #sectionAt}'s answer: among the sections
+     * that hold the whole range, the executable one of lowest index, else the one of lowest index.
+     * A merge-sort tree: sections sorted by start address; each node of a Fenwick tree over them
+     * keeps its sections sorted by end address, descending, with the best (least) key of each
+     * prefix, so a query takes the sections starting at or below the address (a prefix, at most
+     * log n nodes) and in each node those ending at or above the range's end (a prefix again,
+     * by binary search). A section whose range passes 2^64 is kept in a second tree, in addresses
+     * turned by 2^63: its size is under 2^31 (it has bytes in the file), so there it does not wrap.
+     */
+    private static final class AddressIndex {
+        private final Tree plain;
+        private final Tree turned;
+
+        AddressIndex(List<Section> sections) {
+            List<Section> plainOnes = new ArrayList<>();
+            List<Section> turnedOnes = new ArrayList<>();
+            for (Section s : sections) {
+                if ((s.flags() & SHF_ALLOC) == 0 || !s.hasBytes() || s.size() <= 0) {
+                    continue;   // holds no address
+                }
+                (Long.compareUnsigned(s.address() + s.size(), s.address()) < 0 ? turnedOnes : plainOnes).add(s);
+            }
+            plain = new Tree(plainOnes, 0);
+            turned = new Tree(turnedOnes, Long.MIN_VALUE);
+        }
+
+        /** {@return the index of the section holding {@code [address, address+length)}, or -1} */
+        int find(long address, long length, ElfFile counter) {
+            if (length < 0) {
+                return -1;
+            }
+            int a = plain.best(address, length, counter);
+            int b = turned.best(address, length, counter);
+            int key = Math.min(a, b);
+            return key == Integer.MAX_VALUE ? -1 : key & 0xFFFF;
+        }
+    }
+
+    /** One merge-sort tree of {@link AddressIndex}, its addresses offset by {@code turn} (0 or 2^63). */
+    private static final class Tree {
+        private final long turn;
+        /** Start addresses, ascending (unsigned), turned. */
+        private final long[] starts;
+        /** Fenwick node i (1-based) holds sections (i - lowbit(i), i]: its slice of the two arrays below starts here. */
+        private final int[] nodeAt;
+        /** Each node's end addresses (start + size, turned), descending (unsigned). */
+        private final long[] ends;
+        /** The least key of each node's slice so far: executable sections before others, then by index. */
+        private final int[] bestKey;
+
+        Tree(List<Section> sections, long turn) {
+            this.turn = turn;
+            int n = sections.size();
+            Section[] byStart = sections.toArray(new Section[0]);
+            java.util.Arrays.sort(byStart, (x, y) -> Long.compareUnsigned(x.address() ^ turn, y.address() ^ turn));
+            starts = new long[n];
+            long[] end = new long[n];
+            int[] key = new int[n];
+            for (int i = 0; i < n; i++) {
+                Section s = byStart[i];
+                starts[i] = s.address() ^ turn;
+                end[i] = starts[i] + s.size();
+                key[i] = (s.isExecutable() ? 0 : 0x10000) | s.index();
+            }
+            // Rank every section by end address, descending: a node sorts its sections' ranks.
+            Integer[] order = new Integer[n];
+            for (int i = 0; i < n; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (x, y) -> Long.compareUnsigned(end[y], end[x]));
+            int[] rank = new int[n];
+            for (int r = 0; r < n; r++) {
+                rank[order[r]] = r;
+            }
+            nodeAt = new int[n + 2];
+            int total = 0;
+            for (int i = 1; i <= n; i++) {
+                nodeAt[i] = total;
+                total += i & -i;
+            }
+            nodeAt[n + 1] = total;
+            ends = new long[total];
+            bestKey = new int[total];
+            for (int i = 1; i <= n; i++) {
+                int width = i & -i;
+                int[] ranks = new int[width];
+                for (int k = 0; k < width; k++) {
+                    ranks[k] = rank[i - width + k];
+                }
+                java.util.Arrays.sort(ranks);
+                int best = Integer.MAX_VALUE;
+                for (int k = 0; k < width; k++) {
+                    int item = order[ranks[k]];
+                    ends[nodeAt[i] + k] = end[item];
+                    best = Math.min(best, key[item]);
+                    bestKey[nodeAt[i] + k] = best;
+                }
+            }
+        }
+
+        /** {@return the least key of a section holding {@code [address, address+length)}, or Integer.MAX_VALUE} */
+        int best(long address, long length, ElfFile counter) {
+            long a = address ^ turn;
+            long need = a + Math.max(length, 1);   // the range's end: a section must end at or above it
+            if (Long.compareUnsigned(need, a) < 0) {
+                return Integer.MAX_VALUE;   // past the top of the address space
+            }
+            // The sections starting at or below the address: the first p.
+            int lo = 0;
+            int hi = starts.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                counter.lookupSteps++;
+                if (Long.compareUnsigned(starts[mid], a) <= 0) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            int best = Integer.MAX_VALUE;
+            for (int i = lo; i > 0; i -= i & -i) {
+                int from = nodeAt[i];
+                int l = 0;
+                int h = i & -i;   // the node's sections ending at or above need: the first l
+                while (l < h) {
+                    int mid = (l + h) >>> 1;
+                    counter.lookupSteps++;
+                    if (Long.compareUnsigned(ends[from + mid], need) >= 0) {
+                        l = mid + 1;
+                    } else {
+                        h = mid;
+                    }
+                }
+                counter.lookupSteps++;
+                if (l > 0) {
+                    best = Math.min(best, bestKey[from + l - 1]);
+                }
+            }
+            return best;
+        }
+    }
+
+    /** The relocation sections ({@code SHT_RELA}, {@code SHT_REL}) that apply to each section, in index order. */
+    private static final class RelocationIndex {
+        private final int[][] byTarget;
+
+        RelocationIndex(List<Section> sections) {
+            int[] count = new int[sections.size()];
+            for (Section s : sections) {
+                if (isRelocations(s) && s.info() >= 0 && s.info() < count.length) {
+                    count[s.info()]++;
+                }
+            }
+            byTarget = new int[count.length][];
+            for (int t = 0; t < count.length; t++) {
+                byTarget[t] = new int[count[t]];
+                count[t] = 0;
+            }
+            for (Section s : sections) {
+                if (isRelocations(s) && s.info() >= 0 && s.info() < byTarget.length) {
+                    byTarget[s.info()][count[s.info()]++] = s.index();
+                }
+            }
+        }
+
+        private static boolean isRelocations(Section s) {
+            return s.type() == SHT_RELA || s.type() == SHT_REL;
+        }
     }
 
     @Override

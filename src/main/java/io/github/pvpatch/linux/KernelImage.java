@@ -197,13 +197,15 @@ public final class KernelImage {
             pvOps = found[0];
         }
         int ptr = elf.isa().pointerSize();
+        // A module's code sections' relocations by offset, each section's read once for all its sites.
+        Map<Integer, Map<Long, ElfFile.Relocation>> codeRelocs = new HashMap<>();
         for (int i = 0; i < fresh.size(); i++) {
             AltEntry e = fresh.get(i);
             int type;
             OptionalInt relocated = OptionalInt.empty();
             if (elf.isRelocatable()) {
-                relocated = ParaInstructions.callSlot(elf, ParaInstructions.index(elf, elf.sections().get(e.section())),
-                        e.offset(), e.length());
+                relocated = ParaInstructions.callSlot(elf, codeRelocs.computeIfAbsent(e.section(),
+                        k -> ParaInstructions.index(elf, elf.sections().get(k))), e.offset(), e.length());
                 if (relocated.isEmpty()) {
                     throw new ImageFormatException(e.where() + ": the direct-call"
                             + " site at " + elf.sections().get(e.section()).name() + "+0x" + Long.toHexString(e.offset())
@@ -216,10 +218,12 @@ public final class KernelImage {
             addAltSite(recs, src, dcs, attached, e, type, relocated);
         }
         List<AltEntry> lost = new ArrayList<>();
+        SlotValues slotValues = marked.isEmpty() || elf.isRelocatable() ? null : new SlotValues(recs, ptr);
         for (AltEntry e : marked) {
-            OptionalInt type = elf.isRelocatable() ? OptionalInt.empty() : recoverSlot(e, recs, ptr);
+            OptionalInt type = elf.isRelocatable() ? OptionalInt.empty() : recoverSlot(e, slotValues, ptr);
             if (type.isPresent()) {
                 addAltSite(recs, src, dcs, attached, e, type.getAsInt(), OptionalInt.empty());
+                slotValues.add(type.getAsInt());
             } else {
                 lost.add(e);
             }
@@ -278,7 +282,7 @@ public final class KernelImage {
      * call's target. Empty when there is none or several: a site prelinked to native code or NOPs
      * no longer says which slot it had.
      */
-    private OptionalInt recoverSlot(AltEntry e, List<ParaSite> known, int ptr) {
+    private OptionalInt recoverSlot(AltEntry e, SlotValues slots, int ptr) {
         ElfFile.Section s = elf.sections().get(e.section());
         int at = (int) (s.offset() + e.offset());
         if (e.length() < Encodings.BRANCH_REL32_LENGTH || (bytes[at] & 0xFF) != Encodings.CALL_REL32) {
@@ -288,23 +292,58 @@ public final class KernelImage {
         if (ptr == 4) {
             target &= 0xFFFFFFFFL;
         }
-        java.util.Set<Integer> matches = new java.util.TreeSet<>();
-        java.util.Set<Integer> types = new java.util.TreeSet<>();
-        known.forEach(p -> types.add(p.type()));
-        if (types.isEmpty()) {
-            // Every site prelinked: any slot of the table (its size is unknown; it is well under 1024).
-            for (int type = 0; type < 1024; type++) {
-                types.add(type);
+        Integer type = slots.holding(target);
+        return type == null || type < 0 ? OptionalInt.empty() : OptionalInt.of(type);
+    }
+
+    /**
+     * What the slots of {@code pv_ops} hold, by value: each slot read once, not once per
+     * prelinked site (a table of thousands of such sites tried up to 1024 slots for each).
+     */
+    private final class SlotValues {
+        /** How many slots {@link #recoverSlot} tries when no site names one. */
+        private static final int ANY = 1024;
+        private final int ptr;
+        /** The types the sites use so far. */
+        private final java.util.Set<Integer> used = new java.util.HashSet<>();
+        /** Value to the one used type whose slot holds it, or -1 when several do. */
+        private final Map<Long, Integer> byValue = new HashMap<>();
+        /** The same for types 0 to {@link #ANY}, for when no site names a slot; built on first need. */
+        private Map<Long, Integer> anyByValue;
+
+        SlotValues(List<ParaSite> known, int ptr) {
+            this.ptr = ptr;
+            known.forEach(p -> add(p.type()));
+        }
+
+        /** A site of {@code type} is known: its slot is among those a prelinked site may have had. */
+        void add(int type) {
+            if (used.add(type)) {
+                put(byValue, type);
             }
         }
-        for (int type : types) {
-            Optional<ElfFile.Section> d = elf.sectionAt(pvOps + (long) ptr * type, ptr);
-            if (d.isPresent() && elf.readFileValue(d.get().offset() + pvOps + (long) ptr * type - d.get().address(), ptr)
-                    == target) {
-                matches.add(type);
+
+        /** {@return the one type whose slot holds {@code value}; null when none does, -1 when several} */
+        Integer holding(long value) {
+            if (used.isEmpty()) {
+                if (anyByValue == null) {
+                    anyByValue = new HashMap<>();
+                    for (int type = 0; type < ANY; type++) {
+                        put(anyByValue, type);
+                    }
+                }
+                return anyByValue.get(value);
+            }
+            return byValue.get(value);
+        }
+
+        private void put(Map<Long, Integer> m, int type) {
+            long slot = pvOps + (long) ptr * type;
+            Optional<ElfFile.Section> d = elf.sectionAt(slot, ptr);
+            if (d.isPresent()) {
+                m.merge(elf.readFileValue(d.get().offset() + slot - d.get().address(), ptr), type, (x, y) -> -1);
             }
         }
-        return matches.size() == 1 ? OptionalInt.of(matches.iterator().next()) : OptionalInt.empty();
     }
 
     /**

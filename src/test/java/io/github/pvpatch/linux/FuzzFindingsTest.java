@@ -201,7 +201,7 @@ class FuzzFindingsTest {
     // (seed 10328817023055, inputs 30729 and 56828) had an ArrayList sized from it, 1-2 GB per read.
 
     /** Bytes the current thread has allocated so far (reflectively: the module does not read jdk.management). */
-    private static long allocated() {
+    static long allocated() {
         try {
             Object bean = Class.forName("java.lang.management.ManagementFactory").getMethod("getThreadMXBean")
                     .invoke(null);
