@@ -21,6 +21,11 @@ import java.util.zip.GZIPInputStream;
  * the module and {@code --add-modules}. Other compressions (bzip2, LZMA, LZO) are named in the
  * error, with the extraction command to run instead.
  *
+ * <p>A payload may unpack to at most 64 times its own size (kernels pack 3 to 5 times), and to
+ * at most {@link #MAX_VMLINUX} bytes: every decoder stops at that limit while it unpacks, and the
+ * {@link ImageFormatException} names the compression, the payload's size, the output so far and
+ * the limit.
+ *
  * <pre>{@code
  * byte[] vmlinux = KernelPayload.extract(Files.readAllBytes(Path.of("/boot/vmlinuz-6.1.0-56-amd64")));
  * }</pre>
@@ -28,6 +33,13 @@ import java.util.zip.GZIPInputStream;
 public final class KernelPayload {
     /** The most a payload may unpack to: kernels are tens of MB; this stops a decompression bomb. */
     public static final int MAX_VMLINUX = 512 << 20;
+    /**
+     * How many times its own size a payload may unpack to, whatever its compression. Kernels pack
+     * 3 to 5 times (Debian's: 2.9 with XZ for i386 6.1, 3.8 with LZ4 for x86-64 6.1, 5.0 with zstd
+     * for x86-64 6.12; this library's small test images, mostly padding, about 20): 64 refuses
+     * none of them, and keeps a small bzImage from making us write half a gigabyte.
+     */
+    static final int MAX_RATIO = 64;
 
     private KernelPayload() {
     }
@@ -99,7 +111,7 @@ public final class KernelPayload {
     static byte[] decompress(byte[] payload, java.util.function.Predicate<String> classPresent) {
         try {
             if (startsWith(payload, 0x1F, 0x8B)) {
-                return readAll(new GZIPInputStream(new ByteArrayInputStream(payload)));
+                return readAll("gzip", payload.length, new GZIPInputStream(new ByteArrayInputStream(payload)));
             }
             if (startsWith(payload, 0x02, 0x21, 0x4C, 0x18)) {
                 return lz4Legacy(payload);
@@ -135,13 +147,13 @@ public final class KernelPayload {
     /**
      * The kernel's LZ4 legacy frame: the magic, then blocks of a 32-bit little-endian compressed
      * size followed by one LZ4 block; the kernel appends its 32-bit uncompressed size, which
-     * reads as a block size with nothing after it and ends the frame.
+     * reads as a block size with nothing after it and ends the frame. Each block is decoded
+     * straight into the output, which never grows past the limit ({@link #outputLimit}).
      */
     static byte[] lz4Legacy(byte[] in) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(in.length * 4);
-        // A block unpacks to at most 8 MiB, and to at most 256 bytes per compressed byte (a match
-        // grows by 255 per length byte): a small payload gets a small buffer, not 8 MiB each time.
-        byte[] block = new byte[(int) Math.min(8 << 20, 256L * in.length + 64)];
+        long limit = outputLimit(in.length);
+        byte[] out = new byte[(int) Math.min(limit, Math.max(64, 4L * in.length))];
+        int written = 0;
         int at = 4;
         while (at + 4 <= in.length) {
             long size = u32(in, at);
@@ -153,21 +165,46 @@ public final class KernelPayload {
                 break;   // the trailing uncompressed-size word, or padding
             }
             at += 4;
-            int n = lz4Block(in, at, (int) size, block);
-            out.write(block, 0, n);
-            if (out.size() > MAX_VMLINUX) {
-                throw new ImageFormatException("the LZ4 payload unpacks to more than " + MAX_VMLINUX + " bytes");
+            // A block unpacks to at most 8 MiB, and to at most 256 bytes per compressed byte (a match
+            // grows by 255 per length byte); and the whole output to the limit.
+            long most = Math.min(8 << 20, 256 * size + 64);
+            long room = Math.min(most, limit - written);
+            if (out.length - written < room) {
+                out = Arrays.copyOf(out, (int) Math.max(written + room, Math.min(limit, 2L * out.length)));
             }
+            int end = lz4Block(in, at, (int) size, out, written, (int) (written + room));
+            if (end < 0) {
+                if (room < most) {
+                    throw tooLarge("LZ4", in.length, "output=0x" + Integer.toHexString(-end - 1), limit);
+                }
+                throw new ImageFormatException("corrupt LZ4 block at payload offset 0x" + Integer.toHexString(at)
+                        + ": it unpacks to more than 0x" + Long.toHexString(most) + " bytes");
+            }
+            written = end;
             at += (int) size;
         }
-        return out.toByteArray();
+        return written == out.length ? out : Arrays.copyOf(out, written);
     }
 
     /** Decodes one LZ4 block of {@code length} bytes at {@code src[from]} into {@code dst}; {@return its size}. */
     static int lz4Block(byte[] src, int from, int length, byte[] dst) {
+        int end = lz4Block(src, from, length, dst, 0, dst.length);
+        if (end < 0) {
+            throw new ImageFormatException("corrupt LZ4 block: it runs past the output's " + dst.length + " bytes");
+        }
+        return end;
+    }
+
+    /**
+     * Decodes one LZ4 block of {@code length} bytes at {@code src[from]} into {@code dst} from
+     * {@code base}, writing no further than {@code limit}; its matches reach back no further than
+     * {@code base} (the legacy frame's blocks are independent). {@return where its output ends, or
+     * {@code -1 - p} when it needs more room than {@code limit}, having written up to {@code p}}
+     */
+    static int lz4Block(byte[] src, int from, int length, byte[] dst, int base, int limit) {
         int ip = from;
         int end = from + length;
-        int op = 0;
+        int op = base;
         while (ip < end) {
             int token = src[ip++] & 0xFF;
             int literals = token >>> 4;
@@ -178,8 +215,11 @@ public final class KernelPayload {
                     literals += b;
                 } while (b == 255);
             }
-            if (literals > end - ip || literals > dst.length - op) {
-                throw new ImageFormatException("corrupt LZ4 block: literals run past the block or the output");
+            if (literals > end - ip) {
+                throw new ImageFormatException("corrupt LZ4 block: literals run past the block");
+            }
+            if (literals > limit - op) {
+                return -1 - op;
             }
             System.arraycopy(src, ip, dst, op, literals);
             ip += literals;
@@ -197,8 +237,12 @@ public final class KernelPayload {
                     match += b;
                 } while (b == 255);
             }
-            if (offset == 0 || offset > op || match > dst.length - op) {
-                throw new ImageFormatException("corrupt LZ4 block: match offset " + offset + " at output " + op);
+            if (offset == 0 || offset > op - base) {
+                throw new ImageFormatException("corrupt LZ4 block: match offset " + offset + " at output "
+                        + (op - base));
+            }
+            if (match > limit - op) {
+                return -1 - op;
             }
             // Overlapping copies repeat the last bytes, so copy forwards one byte at a time when close.
             if (offset >= match) {
@@ -220,11 +264,26 @@ public final class KernelPayload {
         return src[at] & 0xFF;
     }
 
-    private static byte[] readAll(InputStream in) throws IOException {
+    /** {@return the most a payload of {@code inputLength} bytes may unpack to: {@link #MAX_RATIO} times, and {@link #MAX_VMLINUX}} */
+    static long outputLimit(int inputLength) {
+        return Math.min(MAX_VMLINUX, (long) MAX_RATIO * inputLength);
+    }
+
+    /** {@return the refusal of a payload that unpacks to more than {@code limit} bytes, with the facts} */
+    private static ImageFormatException tooLarge(String compression, int input, String output, long limit) {
+        return new ImageFormatException("compression=" + compression + " input=0x" + Integer.toHexString(input) + " "
+                + output + " limit=0x" + Long.toHexString(limit) + ": the payload unpacks to more than "
+                + (limit == MAX_VMLINUX ? MAX_VMLINUX + " bytes" : MAX_RATIO + " times its " + input + " bytes")
+                + " (kernels pack 3 to 5 times): corrupt, or a decompression bomb");
+    }
+
+    /** Reads {@code in} to its end, stopping one byte past the limit: no more is ever unpacked. */
+    private static byte[] readAll(String compression, int inputLength, InputStream in) throws IOException {
+        long limit = outputLimit(inputLength);
         try (InputStream s = in) {
-            byte[] out = s.readNBytes(MAX_VMLINUX + 1);
-            if (out.length > MAX_VMLINUX) {
-                throw new ImageFormatException("the payload unpacks to more than " + MAX_VMLINUX + " bytes");
+            byte[] out = s.readNBytes((int) limit + 1);
+            if (out.length > limit) {
+                throw tooLarge(compression, inputLength, "output=0x" + Integer.toHexString(out.length), limit);
             }
             return out;
         }
@@ -291,7 +350,8 @@ public final class KernelPayload {
             // One stream only: the kernel appends its uncompressed size after the XZ stream.
             // The memory limit refuses a header asking for a huge dictionary (up to 4 GiB from a few
             // bytes) before it is allocated; the kernel's xz_wrap.sh uses 32 MiB.
-            return readAll(new org.tukaani.xz.SingleXZInputStream(new ByteArrayInputStream(payload), XZ_MEMORY_KIB));
+            return readAll("XZ", payload.length, new org.tukaani.xz.SingleXZInputStream(new ByteArrayInputStream(payload),
+                    XZ_MEMORY_KIB));
         }
     }
 
@@ -301,23 +361,16 @@ public final class KernelPayload {
      * one-shot decode into it needs no window buffer.
      */
     private static final class Zstd {
-        /** How many times its own size a zstd payload may claim to unpack to. */
-        static final int MAX_ZSTD_RATIO = 64;
-
         static byte[] decompress(byte[] payload) {
             if (payload.length < 8) {
                 throw new ImageFormatException("corrupt zstd payload: " + payload.length + " bytes");
             }
             long size = u32(payload, payload.length - 4);
-            if (size > MAX_VMLINUX) {
-                throw new ImageFormatException("the zstd payload says it unpacks to " + size + " bytes, more than "
-                        + MAX_VMLINUX);
-            }
             // The trailer is four bytes anyone can write: no output buffer larger than the frame
             // could plausibly fill (a kernel packs about 5:1; allow far more) is allocated for it.
-            if (size > (long) payload.length * MAX_ZSTD_RATIO) {
-                throw new ImageFormatException("the zstd payload says it unpacks to " + size + " bytes, more than "
-                        + MAX_ZSTD_RATIO + " times its " + payload.length + " bytes: corrupt");
+            long limit = outputLimit(payload.length);
+            if (size > limit) {
+                throw tooLarge("zstd", payload.length, "claimed=0x" + Long.toHexString(size) + " (its trailer)", limit);
             }
             byte[] out = new byte[(int) size];
             long n;

@@ -190,4 +190,67 @@ class KernelPayloadTest {
             throw new AssertionError(e);
         }
     }
+
+    /** An LZ4 legacy frame of {@code blocks} blocks, each a literal and one match of about 8 MB: 255 bytes out per byte in. */
+    private static byte[] lz4Bomb(int blocks) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(new byte[] {0x02, 0x21, 0x4C, 0x18});
+        byte[] block = new byte[4 + 32000 + 1];
+        block[0] = 0x1F;   // one literal, a match of 15 + 4 + the extension
+        block[2] = 1;      // offset 1: repeat the literal
+        java.util.Arrays.fill(block, 4, 4 + 32000, (byte) 255);
+        for (int b = 0; b < blocks; b++) {
+            byte[] size = new byte[4];
+            le32(size, 0, block.length);
+            out.writeBytes(size);
+            out.writeBytes(block);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void payloadsUnpackingToFarMoreThanAKernelPacksAreRefusedWhileUnpacking() throws IOException {
+        // 96 MB of zeros: under the 512 MB cap, but from a few KB (gzip, xz) or 384 KB (LZ4, 255:1 at most).
+        byte[] zeros = new byte[96 << 20];
+        ByteArrayOutputStream xz = new ByteArrayOutputStream();
+        try (org.tukaani.xz.XZOutputStream out = new org.tukaani.xz.XZOutputStream(xz,
+                new org.tukaani.xz.LZMA2Options(0))) {
+            out.write(zeros);
+        }
+        java.util.Map<String, byte[]> bombs = new java.util.LinkedHashMap<>();
+        bombs.put("gzip", io.github.pvpatch.testing.Images.gzip(zeros));
+        bombs.put("XZ", xz.toByteArray());
+        bombs.put("LZ4", lz4Bomb(12));
+        zeros = null;
+        for (java.util.Map.Entry<String, byte[]> b : bombs.entrySet()) {
+            byte[] payload = b.getValue();
+            long limit = 64L * payload.length;
+            long before = FuzzFindingsTest.allocated();
+            ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(payload),
+                    b.getKey());
+            long used = FuzzFindingsTest.allocated() - before;
+            // The output stops at the limit: what it holds then, and the decoder's own buffers, not 96 MB.
+            assertTrue(used < 4 * limit + (16 << 20), b.getKey() + ": allocated " + (used >> 20) + " MB to refuse "
+                    + payload.length + " bytes: " + e.getMessage());
+            String facts = "compression=" + b.getKey() + " input=0x" + Long.toHexString(payload.length) + " output=0x";
+            assertTrue(e.getMessage().startsWith(facts), e.getMessage());
+            assertTrue(e.getMessage().contains(" limit=0x" + Long.toHexString(limit) + ": "), e.getMessage());
+            assertTrue(e.getMessage().contains("more than 64 times its " + payload.length + " bytes"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aPayloadPackedAsTightlyAsTheLimitAllowsStillUnpacks() {
+        // 16 bytes in, 1024 out (64 times): one LZ4 block of a literal and a match of 15 + 4 + 3 * 255 + 239.
+        byte[] frame = {0x02, 0x21, 0x4C, 0x18, 8, 0, 0, 0, 0x1F, 7, 1, 0, (byte) 255, (byte) 255, (byte) 255,
+            (byte) 239};
+        byte[] out = KernelPayload.decompress(frame);
+        assertEquals(64 * frame.length, out.length);
+        assertTrue(java.util.stream.IntStream.range(0, out.length).allMatch(i -> out[i] == 7));
+        byte[] more = frame.clone();
+        more[15]++;   // one byte more
+        ImageFormatException e = assertThrows(ImageFormatException.class, () -> KernelPayload.decompress(more));
+        assertTrue(e.getMessage().startsWith("compression=LZ4 input=0x10 output=0x"), e.getMessage());
+        assertTrue(e.getMessage().contains(" limit=0x400: "), e.getMessage());
+    }
 }
