@@ -205,20 +205,22 @@ class ImporterCostTest {
         assertTrue(used < 64 * MB, "allocated " + used / MB + " MB to read " + n + " module sites");
     }
 
-    @Test
-    void prelinkedSitesWhoseSlotIsLostLookAtTheSlotsOnceNotOncePerSite() {
-        // 1000 prelinked direct-call sites whose call names no slot, among 200 sections: each tried
-        // 1024 slots, each slot's lookup looking at every section (200 million looks).
+    /**
+     * A 6.8+-style image whose sites are all prelinked ({@code DIRECT_CALL} with {@code NOT}),
+     * site {@code i} a {@code call rel32} to {@code calls[i]}; {@code pv_ops} at {@code .data}
+     * holding {@code slots}; {@code padding} allocated sections beside.
+     */
+    private static byte[] prelinked(long[] calls, long[] slots, int padding) {
         long text = 0xffffffff81000000L;
         long data = 0xffffffff82000000L;
         long alt = 0xffffffff83000000L;
         long repl = 0xffffffff83100000L;
-        int n = 1000;
+        int n = calls.length;
         byte[] code = new byte[8 * n];
         byte[] table = new byte[14 * n];
         for (int e = 0; e < n; e++) {
-            code[8 * e] = (byte) 0xE8;   // call rel32 to text + 0 + ...: no slot holds it
-            TestElf.put(code, 8 * e + 1, 4, -5 - 8L * e);
+            code[8 * e] = (byte) 0xE8;
+            TestElf.put(code, 8 * e + 1, 4, calls[e] - (text + 8L * e + 5));
             long entry = alt + 14L * e;
             TestElf.put(table, 14 * e, 4, text + 8L * e - entry);
             TestElf.put(table, 14 * e + 4, 4, repl - (entry + 4));
@@ -227,15 +229,50 @@ class ImporterCostTest {
                     | AltInstructions.ALT_FLAG_NOT) << 16);
             table[14 * e + 12] = 6;
         }
+        byte[] pvOps = new byte[8 * 1024];
+        for (int i = 0; i < slots.length; i++) {
+            TestElf.put(pvOps, 8 * i, 8, slots[i]);
+        }
         List<TestElf.Sec> secs = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < padding; i++) {
             secs.add(TestElf.Sec.progbits(".d" + i, TestElf.ALLOC, 0xffffffff90000000L + 16L * i, new byte[1]));
         }
         secs.add(TestElf.Sec.progbits(".text", TestElf.EXEC, text, code));
-        secs.add(TestElf.Sec.progbits(".data", TestElf.ALLOC, data, new byte[8 * 1024]));
+        secs.add(TestElf.Sec.progbits(".data", TestElf.ALLOC, data, pvOps));
         secs.add(TestElf.Sec.progbits(AltInstructions.REPLACEMENTS, TestElf.EXEC, repl, new byte[1]));
         secs.add(TestElf.Sec.progbits(AltInstructions.SECTION, TestElf.ALLOC, alt, table));
-        byte[] file = TestElf.build(true, ElfFile.ET_EXEC, secs);
+        return TestElf.build(true, ElfFile.ET_EXEC, secs);
+    }
+
+    @Test
+    void aPrelinkedSitesSlotIsTheOneSlotHoldingItsCallsTarget() {
+        // Slots 1 and 2 hold one function; slot 5 another; slot 0 a third. With no site naming a
+        // slot, all 1024 are candidates; once one is recovered, only the slots sites use.
+        long f0 = 0xffffffff81100000L;
+        long f1 = 0xffffffff81100010L;
+        long f5 = 0xffffffff81100050L;
+        long[] slots = {f0, f1, f1, 0, 0, f5};
+        long[] calls = {f1, f5, f0, f5, 0xffffffff81100070L};
+        KernelImage k = KernelImage.read(prelinked(calls, slots, 0),
+                KernelImage.ReadOptions.defaults().withPvOps(0xffffffff82000000L));
+        assertEquals(List.of(5, 5), k.records().stream().map(ParaSite::type).toList());
+        assertEquals(List.of(0xffffffff81000008L, 0xffffffff81000018L),
+                k.sites().stream().map(io.github.pvpatch.PatchSite::address).toList());
+        List<ParavirtSite> all = k.paravirtSites(CpuFeatures.defaults());
+        assertEquals(5, all.size());
+        assertEquals(List.of(0xffffffff81000000L, 0xffffffff81000010L, 0xffffffff81000020L), all.subList(2, 5)
+                .stream().filter(p -> p.slot().isEmpty()).map(ParavirtSite::address).toList());
+    }
+
+    @Test
+    void prelinkedSitesWhoseSlotIsLostLookAtTheSlotsOnceNotOncePerSite() {
+        // 1000 prelinked direct-call sites whose call names no slot, among 200 sections: each tried
+        // 1024 slots, each slot's lookup looking at every section (200 million looks).
+        int n = 1000;
+        long[] calls = new long[n];
+        Arrays.fill(calls, 0xffffffff81000000L);   // no slot holds it
+        byte[] file = prelinked(calls, new long[0], 200);
+        long data = 0xffffffff82000000L;
         KernelImage k = KernelImage.read(file, KernelImage.ReadOptions.defaults().withPvOps(data));
         assertEquals(0, k.sites().size());
         assertEquals(n, k.paravirtSites(CpuFeatures.defaults()).size());
