@@ -16,7 +16,10 @@ import java.util.Optional;
  *
  * <p>Every offset and size in the file is checked against the file's length before use; a file
  * that lies about them gets an {@link ImageFormatException} naming the field, never an
- * {@link ArrayIndexOutOfBoundsException}.
+ * {@link ArrayIndexOutOfBoundsException}. Reading costs work in proportion to the file, however
+ * it is crafted: a string table is scanned once for all the names in it, which may add up to 16
+ * times its size (at least 1 MiB; a linker's table holds each name once); the sections are found
+ * by address through an index built on first use, in O(log n * log n) steps among n sections.
  *
  * <pre>{@code
  * ElfFile elf = ElfFile.parse(Files.readAllBytes(Path.of("vmlinux")));
@@ -311,7 +314,12 @@ public final class ElfFile {
         return v;
     }
 
-    /** {@return the symbols of the symbol table; empty when the file has none (a stripped vmlinux)} */
+    /**
+     * {@return the symbols of the symbol table; empty when the file has none (a stripped vmlinux)}
+     *
+     * @throws ImageFormatException if a name is outside the string table, or the names add up to
+     *     more than 16 times the table (see {@link ElfFile})
+     */
     public List<Symbol> symbols() {
         List<Symbol> read = symbols;
         if (read == null) {
@@ -557,7 +565,7 @@ public final class ElfFile {
 
     /**
      * The sections with bytes that occupy memory, arranged so that the one holding an address
-     * range is found in O(log&sup2; n) steps, with {@link #sectionAt}'s answer: among the sections
+     * range is found in O(log n * log n) steps, with {@link #sectionAt}'s answer: among the sections
      * that hold the whole range, the executable one of lowest index, else the one of lowest index.
      * A merge-sort tree: sections sorted by start address; each node of a Fenwick tree over them
      * keeps its sections sorted by end address, descending, with the best (least) key of each
