@@ -159,13 +159,18 @@ public final class KernelImage {
         List<Optional<AltEntry>> dcs = new ArrayList<>();
         List<List<AltEntry>> attached = new ArrayList<>();
         java.util.Set<Long> covered = new java.util.HashSet<>();
+        // Per site, not per record: records may repeat a site, each sharing its entries (immutable
+        // lists, which ParavirtSite keeps without copying), not copying thousands of them each.
+        Map<Long, Optional<AltEntry>> directAt = new HashMap<>();
+        Map<Long, List<AltEntry>> replacementsAt = new HashMap<>();
         for (ParaSite p : para.map(ParaInstructions::sites).orElse(List.of())) {
             recs.add(p);
             src.add(ParavirtSite.Source.PARAINSTRUCTIONS);
+            long key = (long) p.section() << 40 | p.offset();
             List<AltEntry> at = alt.map(a -> a.at(p.section(), p.offset())).orElse(List.of());
-            dcs.add(at.stream().filter(AltEntry::directCall).findFirst());
-            attached.add(at.stream().filter(e -> !e.directCall()).collect(java.util.stream.Collectors.toList()));
-            covered.add((long) p.section() << 40 | p.offset());
+            dcs.add(directAt.computeIfAbsent(key, k -> at.stream().filter(AltEntry::directCall).findFirst()));
+            attached.add(replacementsAt.computeIfAbsent(key, k -> replacements(at)));
+            covered.add(key);
         }
         // 6.8+: the direct-call entries. First their slots' addresses (or, in a module, indices).
         List<AltEntry> fresh = new ArrayList<>();
@@ -249,8 +254,12 @@ public final class KernelImage {
         recs.add(new ParaSite(e.section(), e.offset(), e.address(), type, e.length(), -1, relocated));
         src.add(ParavirtSite.Source.ALTINSTRUCTIONS);
         dcs.add(Optional.of(e));
-        attached.add(alt.orElseThrow().at(e.section(), e.offset()).stream().filter(x -> !x.directCall())
-                .collect(java.util.stream.Collectors.toList()));
+        attached.add(replacements(alt.orElseThrow().at(e.section(), e.offset())));
+    }
+
+    /** {@return the entries of {@code at} that are no direct call: a site's native replacements, immutable} */
+    private static List<AltEntry> replacements(List<AltEntry> at) {
+        return List.copyOf(at.stream().filter(x -> !x.directCall()).collect(java.util.stream.Collectors.toList()));
     }
 
     /** The slot a direct-call site's own {@code call *disp32} (or {@code abs32} on i386) reads. */
@@ -486,8 +495,7 @@ public final class KernelImage {
         for (AltEntry e : unslotted) {
             out.add(new ParavirtSite(e.address(), e.length(), elf.sections().get(e.section()).name(),
                     ParavirtSite.Source.ALTINSTRUCTIONS, OptionalInt.empty(), OptionalLong.empty(), Optional.of(e),
-                    alt.orElseThrow().at(e.section(), e.offset()).stream().filter(x -> !x.directCall())
-                            .collect(java.util.stream.Collectors.toList()), Optional.empty(),
+                    replacements(alt.orElseThrow().at(e.section(), e.offset())), Optional.empty(),
                     ParavirtSite.Outcome.PRELINKED));
         }
         return Collections.unmodifiableList(out);

@@ -345,4 +345,46 @@ class ImporterCostTest {
             }
         }
     }
+
+    @Test
+    void recordsAtOneSiteShareItsReplacementsInsteadOfCopyingThemEach() {
+        // 4000 .parainstructions records of one site, and 4000 .altinstructions entries at it: each
+        // record copied the site's 4000 entries (16 million references).
+        long text = 0xffffffff81000000L;
+        long data = 0xffffffff82000000L;
+        long repl = 0xffffffff83000000L;
+        long alt = 0xffffffff83100000L;
+        long site = text + 0x10;
+        long slot = data + 0x40;
+        int n = 4000;
+        byte[] code = new byte[0x40];
+        code[0x10] = (byte) 0xFF;
+        code[0x11] = 0x15;
+        TestElf.put(code, 0x12, 4, slot - (site + 6));
+        byte[] para = new byte[16 * n];
+        byte[] table = new byte[12 * n];
+        for (int r = 0; r < n; r++) {
+            TestElf.put(para, 16 * r, 8, site);
+            para[16 * r + 9] = 6;
+            TestElf.put(para, 16 * r + 10, 2, 0x1FF);
+            long entry = alt + 12L * r;
+            TestElf.put(table, 12 * r, 4, site - entry);
+            TestElf.put(table, 12 * r + 4, 4, repl - (entry + 4));
+            TestElf.put(table, 12 * r + 8, 2, CpuFeatures.XENPV | AltInstructions.CPUID_NOT);
+            table[12 * r + 10] = 6;
+            table[12 * r + 11] = 1;
+        }
+        byte[] file = TestElf.build(true, ElfFile.ET_EXEC, List.of(
+                TestElf.Sec.progbits(".text", TestElf.EXEC, text, code),
+                TestElf.Sec.progbits(".data", TestElf.ALLOC, data, new byte[0x100]),
+                TestElf.Sec.progbits(AltInstructions.REPLACEMENTS, TestElf.EXEC, repl, new byte[] {(byte) 0xFA}),
+                TestElf.Sec.progbits(AltInstructions.SECTION, TestElf.ALLOC, alt, table),
+                TestElf.Sec.progbits(ParaInstructions.SECTION, TestElf.ALLOC, alt + 0x100000, para)));
+        long before = allocated();
+        KernelImage k = KernelImage.read(file);
+        long used = allocated() - before;
+        assertEquals(n, k.sites().size());
+        assertEquals(slot, k.pvOps().getAsLong());   // type 0: the slot is the table
+        assertTrue(used < 32 * MB, "allocated " + used / MB + " MB to read " + n + " records of one site");
+    }
 }
