@@ -497,7 +497,7 @@ public final class Main {
         }
         out.printf("verified: %s%n", verify ? r.verified() + " of " + r.sites() + " sites, before and after, with Zydis"
                 : "no (add --verify)");
-        out.printf("wrote %s (%d bytes%s) in %d ms%n", output, r.image().length,
+        out.printf("wrote %s (%d bytes%s) in %d ms%n", output, r.imageLength(),
                 k.wasUnpacked() ? ", the prelinked vmlinux ELF unpacked from the bzImage" : "", ms);
     }
 
