@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Downloads Debian's kernel images (unsigned: the plain bzImage) and unpacks them under
 # ${PVPATCH_CACHE:-~/.cache/pvpatch}/kernels/extracted/<package>/, for RealKernelTest and
-# BootOracleTest: bookworm's 6.1 cloud-amd64 and 686 from the machine's own sources, and trixie's
-# 6.12 cloud-amd64 through a private apt configuration (its own sources list, lists, package
-# cache and archives under the kernel cache) that leaves the machine's apt sources untouched.
+# BootOracleTest: bookworm's 6.1 cloud-amd64 and 686 from the machine's own sources, trixie's
+# 6.12 and forky's 7.x cloud-amd64 through private apt configurations (each its own sources list,
+# lists, package cache and archives under the kernel cache) that leave the machine's apt sources
+# untouched.
 # Next to each vmlinuz it writes the vmlinux ELF (boot/vmlinux-<release>; x86-64 boots it through
 # its PVH note, and the oracle reads .text's addresses from it), unpacked with Debian's own lz4/zstd/xz/gzip
 # rather than pvpatch's KernelPayload, so the boot oracle does not depend on the code it checks.
@@ -97,6 +98,35 @@ EOF
     apt-get "${trixie_opts[@]}" update -qq || true
 }
 
+# Forky (Debian's testing, Linux 7.x) the same way. From 7.x Debian ships the unsigned image in
+# linux-binary-unsigned-<release>, at usr/lib/modules/<release>/vmlinuz.unsigned; it is moved to
+# boot/vmlinuz-<release>, where the tests and the oracle find every other kernel.
+forky_apt() {
+    local dir=$cache/apt-forky
+    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+    cat > "$dir/sources.list" <<'EOF'
+deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian forky main
+EOF
+    forky_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=- \
+        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" \
+        -o "Dir::Cache::Archives=$dir/cache/archives" -o Acquire::Languages=none -o APT::Sandbox::User=root)
+    apt-get "${forky_opts[@]}" update -qq || true
+}
+
+# A 7.x package's image, moved where the 6.x packages keep theirs.
+normalize_layout() {
+    local pkg vmlinuz release
+    for pkg in "$cache"/extracted/linux-binary-unsigned-*; do
+        [ -d "$pkg" ] || continue
+        for vmlinuz in "$pkg"/usr/lib/modules/*/vmlinuz.unsigned; do
+            [ -e "$vmlinuz" ] || continue
+            release=$(basename "$(dirname "$vmlinuz")")
+            mkdir -p "$pkg/boot"
+            mv "$vmlinuz" "$pkg/boot/vmlinuz-$release"
+        done
+    done
+}
+
 apt-get update -qq || true
 fetch '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' "" yes
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
@@ -106,8 +136,11 @@ fi
 fetch '^linux-image-6\.1\.0-[0-9]+-686-unsigned$' ":i386" no
 trixie_apt
 fetch '^linux-image-6\.12\.[0-9]+\+deb13-cloud-amd64-unsigned$' "" yes "${trixie_opts[@]}"
+forky_apt
+fetch '^linux-binary-unsigned-[0-9]+\.[0-9]+\.[0-9]+\+deb[0-9]+-cloud-amd64$' "" yes "${forky_opts[@]}"
+normalize_layout
 
-for vmlinuz in "$cache"/extracted/linux-image-*-unsigned_*/boot/vmlinuz-*; do
+for vmlinuz in "$cache"/extracted/linux-*-unsigned*_*/boot/vmlinuz-*; do
     [ -e "$vmlinuz" ] || continue
     unpack_vmlinux "$vmlinuz" "$(dirname "$vmlinuz")/vmlinux-${vmlinuz##*/vmlinuz-}"
 done

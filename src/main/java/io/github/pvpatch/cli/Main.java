@@ -132,7 +132,8 @@ public final class Main {
                     + " stays for the error alone: a failed run prints exactly one line there, with or without"
                     + " --verbose"),
             new Option("--help", "-h", "", List.of("demo", "sites", "prelink", "diff", "help"),
-                    "show the command's help and exit"),
+                    "show the command's help and exit; after a command, whatever else the line holds (so it"
+                    + " can end a half-written command line)"),
             new Option("--version", "", "", List.of(), "print pvpatch's version and the Zydis version of its"
                     + " disassembler shim"));
 
@@ -496,7 +497,7 @@ public final class Main {
         }
         out.printf("verified: %s%n", verify ? r.verified() + " of " + r.sites() + " sites, before and after, with Zydis"
                 : "no (add --verify)");
-        out.printf("wrote %s (%d bytes%s) in %d ms%n", output, r.image().length,
+        out.printf("wrote %s (%d bytes%s) in %d ms%n", output, r.imageLength(),
                 k.wasUnpacked() ? ", the prelinked vmlinux ELF unpacked from the bzImage" : "", ms);
     }
 
@@ -504,18 +505,22 @@ public final class Main {
     private boolean diff(Path before, Path after) throws IOException {
         // Either may be pvpatch's output, whose pv_ops no site's call points at any more: an image
         // that cannot find its own pv_ops takes the other image's.
-        KernelImage a = readOrNull(before, "before", KernelImage.ReadOptions.defaults());
-        KernelImage b = readOrNull(after, "after", KernelImage.ReadOptions.defaults());
+        // Each file is read once; a retry parses the same bytes again.
+        byte[] beforeBytes = load(before, "before");
+        byte[] afterBytes = load(after, "after");
+        KernelImage a = parseOrNull(beforeBytes, KernelImage.ReadOptions.defaults());
+        KernelImage b = parseOrNull(afterBytes, KernelImage.ReadOptions.defaults());
         if (a == null && b != null && b.pvOps().isPresent()) {
-            a = read(before, "before", KernelImage.ReadOptions.defaults().withPvOps(b.pvOps().getAsLong()));
+            a = parse(beforeBytes, before, "before", KernelImage.ReadOptions.defaults().withPvOps(
+                    b.pvOps().getAsLong()));
         } else if (b == null && a != null && a.pvOps().isPresent()) {
-            b = read(after, "after", KernelImage.ReadOptions.defaults().withPvOps(a.pvOps().getAsLong()));
+            b = parse(afterBytes, after, "after", KernelImage.ReadOptions.defaults().withPvOps(a.pvOps().getAsLong()));
         }
         if (a == null) {
-            a = read(before, "before", KernelImage.ReadOptions.defaults());   // throws its error
+            a = parse(beforeBytes, before, "before", KernelImage.ReadOptions.defaults());   // throws its error
         }
         if (b == null) {
-            b = read(after, "after", KernelImage.ReadOptions.defaults());
+            b = parse(afterBytes, after, "after", KernelImage.ReadOptions.defaults());
         }
         if (a.isa() != b.isa()) {
             throw new ImageFormatException("after=" + after + " is " + b.isa().displayName() + ", before="
@@ -660,6 +665,11 @@ public final class Main {
     }
 
     private KernelImage read(Path file, String role, KernelImage.ReadOptions options) throws IOException {
+        return parse(load(file, role), file, role, options);
+    }
+
+    /** {@return the bytes of an input, announced under {@code --verbose}} */
+    private byte[] load(Path file, String role) throws IOException {
         checkInput(file, role);
         if (verbose) {
             // On standard output: standard error is for the one line of a failure.
@@ -667,7 +677,10 @@ public final class Main {
             out.printf("pvpatch: reading %s (%s)…%n", file.getFileName(), size >= 1 << 20 ? (size >> 20) + " MB"
                     : size + " bytes");
         }
-        byte[] bytes = readInput(file, role);
+        return readInput(file, role);
+    }
+
+    private static KernelImage parse(byte[] bytes, Path file, String role, KernelImage.ReadOptions options) {
         try {
             return KernelImage.read(bytes, options);
         } catch (ImageFormatException e) {
@@ -676,9 +689,9 @@ public final class Main {
     }
 
     /** {@return the image, or null when it is not readable as given (the caller may retry with pv_ops)} */
-    private KernelImage readOrNull(Path file, String role, KernelImage.ReadOptions options) throws IOException {
+    private static KernelImage parseOrNull(byte[] bytes, KernelImage.ReadOptions options) {
         try {
-            return read(file, role, options);
+            return KernelImage.read(bytes, options);
         } catch (ImageFormatException e) {
             return null;
         }

@@ -129,33 +129,61 @@ public final class Prelink {
     }
 
     /**
-     * A prelinked image.
-     *
-     * @param image the new ELF bytes
-     * @param plans the plan of each section's slot sites (those patched for what their slot
-     *     holds), by section name
-     * @param replacementPlans the plans of the sites patched with a native replacement
-     * @param verified how many sites the disassembler checked (0 when not asked)
-     * @param outcomes how many sites had each outcome on the profile
-     * @param edits every byte changed outside the sites
+     * A prelinked image: its bytes, the plans that made them, and what the prelink counted. Made
+     * only by {@link KernelImage#prelink}; immutable (the image is copied out on each call of
+     * {@link #image()}, so keep the array you get).
      */
-    public record Result(byte[] image, Map<String, PatchPlan> plans, List<PatchPlan> replacementPlans, int verified,
-            Map<ParavirtSite.Outcome, Integer> outcomes, List<Edit> edits) {
-        /**
-         * Copies the collections.
-         *
-         * @param image the image
-         * @param plans the slot plans
-         * @param replacementPlans the replacement plans
-         * @param verified how many verified
-         * @param outcomes the outcomes
-         * @param edits the edits
-         */
-        public Result {
-            plans = Collections.unmodifiableMap(new LinkedHashMap<>(plans));
-            replacementPlans = List.copyOf(replacementPlans);
-            outcomes = Collections.unmodifiableMap(new EnumMap<>(outcomes));
-            edits = List.copyOf(edits);
+    public static final class Result {
+        private final byte[] image;
+        private final Map<String, PatchPlan> plans;
+        private final List<PatchPlan> replacementPlans;
+        private final int verified;
+        private final Map<ParavirtSite.Outcome, Integer> outcomes;
+        private final List<Edit> edits;
+
+        Result(byte[] image, Map<String, PatchPlan> plans, List<PatchPlan> replacementPlans, int verified,
+                Map<ParavirtSite.Outcome, Integer> outcomes, List<Edit> edits) {
+            this.image = image;   // the prelink's own copy, handed over: no one else holds it
+            this.plans = Collections.unmodifiableMap(new LinkedHashMap<>(plans));
+            this.replacementPlans = List.copyOf(replacementPlans);
+            this.verified = verified;
+            this.outcomes = Collections.unmodifiableMap(new EnumMap<>(outcomes));
+            this.edits = List.copyOf(edits);
+        }
+
+        /** {@return a copy of the new ELF bytes} */
+        public byte[] image() {
+            return image.clone();
+        }
+
+        /** {@return the length of the new ELF image in bytes, without copying it} */
+        public int imageLength() {
+            return image.length;
+        }
+
+        /** {@return the plan of each section's slot sites (those patched for what their slot holds), by section name} */
+        public Map<String, PatchPlan> plans() {
+            return plans;
+        }
+
+        /** {@return the plans of the sites patched with a native replacement} */
+        public List<PatchPlan> replacementPlans() {
+            return replacementPlans;
+        }
+
+        /** {@return how many sites the disassembler checked (0 when not asked)} */
+        public int verified() {
+            return verified;
+        }
+
+        /** {@return how many sites had each outcome on the options' machine} */
+        public Map<ParavirtSite.Outcome, Integer> outcomes() {
+            return outcomes;
+        }
+
+        /** {@return every byte changed outside the sites, by file offset} */
+        public List<Edit> edits() {
+            return edits;
         }
 
         /**
@@ -182,12 +210,18 @@ public final class Prelink {
         public List<PatchPlan> allPlans() {
             List<PatchPlan> all = new ArrayList<>(plans.values());
             all.addAll(replacementPlans);
-            return all;
+            return Collections.unmodifiableList(all);
         }
 
         /** {@return the number of sites planned (those left to the kernel or already prelinked are not)} */
         public int sites() {
             return allPlans().stream().mapToInt(PatchPlan::size).sum();
+        }
+
+        @Override
+        public String toString() {
+            return "Prelink.Result[image=" + image.length + " bytes, sites=" + sites() + ", verified=" + verified
+                    + ", outcomes=" + outcomes + ", edits=" + edits.size() + "]";
         }
     }
 

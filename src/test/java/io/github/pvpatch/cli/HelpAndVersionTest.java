@@ -62,6 +62,14 @@ class HelpAndVersionTest {
         OutputSafetyTest.Run prelink = run("prelink", "-h");
         assertTrue(prelink.out().contains("--verify") && prelink.out().contains("--lenient")
                 && prelink.out().contains("--layout <L>") && prelink.out().contains("--in-place"), prelink.out());
+        // After a command, --help wins over the rest of the line, even a line that would be refused.
+        for (String[] line : new String[][] {{"prelink", "--help", "extra"}, {"prelink", "a", "b", "-h"},
+            {"sites", "--layout", "nope", "--help"}}) {
+            OutputSafetyTest.Run r = run(line);
+            assertEquals(0, r.status(), String.join(" ", line) + ": " + r.err());
+            assertEquals(Main.help(line[0]), r.out(), String.join(" ", line));
+            assertEquals("", r.err());
+        }
         OutputSafetyTest.Run nope = run("help", "nope");
         assertEquals(2, nope.status());
         assertTrue(nope.err().startsWith("pvpatch: no command 'nope' to explain\n" + Main.usage()), nope.err());

@@ -184,6 +184,15 @@ class MainTest {
         assertTrue(diff.out().startsWith("pvpatch: reading pvsample-x86_64 (" + Files.size(in) + " bytes)…\n"
                 + "pvpatch: reading v ("), diff.out());
         assertEquals("", diff.err());
+        // A stripped image's prelinked copy finds no pv_ops of its own: diff parses it again with
+        // the other's, from the bytes it already read; each file is announced (and read) once.
+        Path stripped = IMAGES.resolve("pvsample-x86_64-stripped");
+        assertEquals(0, run("prelink", stripped.toString(), "-o", dir.resolve("s").toString()).status());
+        Run retried = run("diff", stripped.toString(), dir.resolve("s").toString(), "--verbose");
+        assertEquals(1, retried.status(), retried.err());
+        assertEquals(java.util.List.of("pvpatch: reading pvsample-x86_64-stripped", "pvpatch: reading s"),
+                retried.out().lines().filter(l -> l.startsWith("pvpatch: reading")).map(l -> l.replaceFirst(" \\(.*",
+                        "")).collect(java.util.stream.Collectors.toList()));
         assertEquals(2, run("demo", "--verbose").status(), "demo reads no file: it takes no --verbose");
     }
 

@@ -93,7 +93,8 @@ class AltInstructionsTest {
         assertEquals(4, r.verified());
         assertEquals(Map.of(ParavirtSite.Outcome.REPLACEMENT, 3, ParavirtSite.Outcome.SLOT, 1), r.outcomes());
         assertEquals(Map.of(Strategy.INLINE_NATIVE, 3, Strategy.NOP_PAD, 1), r.countByStrategy());
-        ElfFile out = ElfFile.parse(r.image());
+        byte[] image = r.image();
+        ElfFile out = ElfFile.parse(image);
         String unlock = isa == Isa.X86_64 ? "c60700" : "c60000";
         for (int i = 0; i < 4; i++) {
             byte[] site = out.read(a.siteAddress(i), 6);
@@ -106,13 +107,13 @@ class AltInstructionsTest {
         assertEquals(direct ? 4 : 0, r.edits().size());
         int changedOutside = 0;
         for (int i = 0; i < file.length; i++) {
-            if (file[i] != r.image()[i] && !inSite(a, k, i)) {
+            if (file[i] != image[i] && !inSite(a, k, i)) {
                 changedOutside++;
                 final int at = i;
                 Prelink.Edit e = r.edits().stream().filter(x -> x.fileOffset() == at).findFirst().orElseThrow(
                         () -> new AssertionError("undocumented change at 0x" + Integer.toHexString(at)));
                 assertEquals(file[i] & 0xFF, e.before());
-                assertEquals(r.image()[i] & 0xFF, e.after());
+                assertEquals(image[i] & 0xFF, e.after());
                 assertEquals(1, Integer.bitCount(e.before() ^ e.after()), "one bit");
             }
         }

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * to the same panic, and a 6.8+ kernel's boot must leave its prelinked sites as they are.
  *
  * <p>Kernels and their vmlinux come from {@code src/build/fetch-kernels.sh} (which {@code .ci/run}
- * runs): Debian 12's 6.1 cloud-amd64 and 686, Debian 13's 6.12 cloud-amd64, the newest of each
+ * runs): Debian 12's 6.1 cloud-amd64 and 686, Debian 13's 6.12 cloud-amd64, Debian testing's 7.x
+ * cloud-amd64, the newest of each
  * found. An original's dump is deterministic, so it is kept next to its kernel
  * ({@code boot/oracle/}) and CI boots each original once per machine. Mandatory when
  * {@code PVPATCH_REQUIRE_KERNELS=1} (CI sets it; the 686 kernel, which
@@ -72,6 +73,8 @@ class BootOracleTest {
     private static final List<Kernel> KERNELS = List.of(
             new Kernel("6.1 cloud amd64", "linux-image-6.1.0-*-cloud-amd64-unsigned_*", MachineMode.X86_64, true, false),
             new Kernel("6.12 cloud amd64", "linux-image-6.12.*-cloud-amd64-unsigned_*", MachineMode.X86_64, true, true),
+            // Debian's testing (forky): Linux 7.x, in the package layout Debian uses from 7.x on.
+            new Kernel("7.x cloud amd64", "linux-binary-unsigned-7.*-cloud-amd64_*", MachineMode.X86_64, true, true),
             new Kernel("6.1 686", "linux-image-6.1.0-*-686-unsigned_*", MachineMode.X86_32, false, false));
 
     private static boolean required() {

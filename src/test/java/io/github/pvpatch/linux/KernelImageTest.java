@@ -84,6 +84,14 @@ class KernelImageTest {
         assertFalse(java.util.Arrays.equals(file, out));
         // Prelinking without the disassembler gives the same bytes.
         assertArrayEquals(out, k.prelink(Prelink.Options.defaults()).image());
+        // The result is immutable: what a caller does to its copy is not the next caller's image.
+        assertEquals(out.length, r.imageLength());
+        java.util.Arrays.fill(out, (byte) 0);
+        assertFalse(java.util.Arrays.equals(out, r.image()));
+        r.plans().values().forEach(p -> assertTrue(p.size() > 0));
+        org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class, () -> r.edits().clear());
+        assertTrue(r.toString().startsWith("Prelink.Result[image=" + file.length + " bytes, sites=9, verified=9"),
+                r.toString());
     }
 
     private static boolean inSite(KernelImage k, int fileOffset) {
