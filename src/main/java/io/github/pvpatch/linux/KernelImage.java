@@ -11,6 +11,7 @@ import io.github.pvpatch.x86.IndirectForm;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,8 @@ public final class KernelImage {
     private final String pvOpsSource;
     /** Classified on first use (an immutable list: a race classifies twice, harmlessly). */
     private volatile List<SlotTarget> slots;
+    /** Entries {@link #paravirtSites} has looked at (a plain field: a race loses counts, harmlessly). */
+    private long entrySteps;
 
     /**
      * How to read an image: the {@code .parainstructions} layout to use or detect, and the address
@@ -468,21 +471,19 @@ public final class KernelImage {
         Objects.requireNonNull(features, "features");
         List<ParavirtSite> out = new ArrayList<>(sites.size() + unslotted.size());
         int ptr = isa().pointerSize();
+        // Records that repeat a site share one list of its entries: each list is looked through
+        // once, not once per record (a crafted file repeating one site would cost records x entries).
+        Map<List<AltEntry>, Applying> applying = new IdentityHashMap<>();
         for (int i = 0; i < sites.size(); i++) {
             ParaSite p = records.get(i);
             List<AltEntry> cands = entries.get(i);
-            Optional<AltEntry> chosen = Optional.empty();
-            boolean unmodelled = false;
-            for (AltEntry e : cands) {
-                if (e.appliesOn(features)) {
-                    if (e.length() == p.length()) {
-                        chosen = Optional.of(e);
-                        unmodelled = false;
-                    } else {
-                        unmodelled = true;   // rewrites only part of the site, or more than it: left to the kernel
-                    }
-                }
-            }
+            Applying a = cands.isEmpty() ? Applying.NONE : applying.computeIfAbsent(cands,
+                    l -> Applying.of(l, features, this));
+            // The last entry that applies decides: one of another length rewrites only part of the
+            // site, or more than it, and leaves it to the kernel; one of its length is the replacement.
+            boolean unmodelled = a.last != null && a.last.length() != p.length();
+            Optional<AltEntry> chosen = unmodelled ? Optional.empty() : Optional.ofNullable(a.lastByLength.get(
+                    p.length()));
             ParavirtSite.Outcome outcome = prelinked.get(i) ? ParavirtSite.Outcome.PRELINKED
                     : unmodelled ? ParavirtSite.Outcome.LEFT_TO_KERNEL
                     : chosen.isPresent() ? ParavirtSite.Outcome.REPLACEMENT
@@ -499,6 +500,36 @@ public final class KernelImage {
                     ParavirtSite.Outcome.PRELINKED));
         }
         return Collections.unmodifiableList(out);
+    }
+
+    /** The entries of one site that apply on a machine: the last of all, and the last of each length. */
+    private static final class Applying {
+        static final Applying NONE = new Applying(null, Map.of());
+        final AltEntry last;
+        final Map<Integer, AltEntry> lastByLength;
+
+        private Applying(AltEntry last, Map<Integer, AltEntry> lastByLength) {
+            this.last = last;
+            this.lastByLength = lastByLength;
+        }
+
+        static Applying of(List<AltEntry> entries, CpuFeatures features, KernelImage counted) {
+            AltEntry last = null;
+            Map<Integer, AltEntry> byLength = new HashMap<>();
+            for (AltEntry e : entries) {
+                counted.entrySteps++;
+                if (e.appliesOn(features)) {
+                    last = e;
+                    byLength.put(e.length(), e);
+                }
+            }
+            return new Applying(last, byLength);
+        }
+    }
+
+    /** {@return how many entries {@link #paravirtSites} has looked at so far: the work a test counts} */
+    long entrySteps() {
+        return entrySteps;
     }
 
     /** {@return the address of {@code pv_ops}; empty for a module, which does not hold it} */

@@ -246,6 +246,28 @@ class AltInstructionsTest {
                 .outcome());
     }
 
+    @ParameterizedTest
+    @MethodSource("kinds")
+    void theLastEntryThatAppliesDecides(Isa isa, boolean direct) {
+        // A whole-site replacement after a partial one is applied over it: the site is replaced.
+        AltImage a = new AltImage(isa, direct);
+        int s = a.site(AltImage.SLOT_FUNCTION);
+        a.entry(s, CpuFeatures.XENPV, AltInstructions.ALT_FLAG_NOT, 3, "fa");
+        a.replacement(s, CpuFeatures.XENPV, true, "fb");
+        a.replacement(s, CpuFeatures.PVUNLOCK, false, "90");   // does not apply on bare metal
+        ParavirtSite first = KernelImage.read(a.build()).paravirtSites(CpuFeatures.defaults()).get(0);
+        assertEquals(ParavirtSite.Outcome.REPLACEMENT, first.outcome());
+        assertEquals(first.candidates().get(1), first.chosen().orElseThrow());
+        // A partial one after a whole one rewrites part of the replaced site: left to the kernel.
+        AltImage b = new AltImage(isa, direct);
+        int t = b.site(AltImage.SLOT_FUNCTION);
+        b.replacement(t, CpuFeatures.XENPV, true, "fb");
+        b.entry(t, CpuFeatures.XENPV, AltInstructions.ALT_FLAG_NOT, 3, "fa");
+        ParavirtSite second = KernelImage.read(b.build()).paravirtSites(CpuFeatures.defaults()).get(0);
+        assertEquals(ParavirtSite.Outcome.LEFT_TO_KERNEL, second.outcome());
+        assertEquals(Optional.empty(), second.chosen());
+    }
+
     // ---- bad input: an ImageFormatException naming the entry's index and address, and nothing written ----
 
     @ParameterizedTest

@@ -386,5 +386,13 @@ class ImporterCostTest {
         assertEquals(n, k.sites().size());
         assertEquals(slot, k.pvOps().getAsLong());   // type 0: the slot is the table
         assertTrue(used < 32 * MB, "allocated " + used / MB + " MB to read " + n + " records of one site");
+        // Listing them looks through the site's entries once, not once per record (16 million).
+        List<ParavirtSite> listed = k.paravirtSites(CpuFeatures.defaults());
+        assertTrue(k.entrySteps() <= n, k.entrySteps() + " entries looked at for " + n + " records");
+        assertEquals(n, listed.size());
+        assertTrue(listed.stream().allMatch(p -> p.outcome() == ParavirtSite.Outcome.REPLACEMENT
+                && p.chosen().orElseThrow().equals(listed.get(0).candidates().get(n - 1))), "the last entry applies");
+        List<ParavirtSite> xen = k.paravirtSites(CpuFeatures.of(CpuFeatures.XENPV));
+        assertTrue(xen.stream().allMatch(p -> p.outcome() == ParavirtSite.Outcome.LEFT_TO_KERNEL), "NOT(XENPV)");
     }
 }
