@@ -82,38 +82,26 @@ unpack_vmlinux() {
     echo "fetch-kernels: wrote $(basename "$out") ($size bytes, ${decode[0]})"
 }
 
-# Trixie through private apt state: nothing under /etc/apt or /var/lib/apt is read for sources or
-# written. The archive keyring of bookworm already holds trixie's keys.
-trixie_apt() {
-    local dir=$cache/apt-trixie
+# A suite through private apt state: its own sources list, lists, package cache and archives under
+# the kernel cache, so nothing under /etc/apt or /var/lib/apt is read for sources or written. The
+# archive keyring of bookworm already holds the newer suites' keys. Sets private_opts.
+#   private_apt <name> <sources.list line>...
+private_apt() {
+    local dir=$cache/apt-$1
+    shift
     mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-    cat > "$dir/sources.list" <<'EOF'
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-updates main
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security trixie-security main
-EOF
-    trixie_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=- \
+    printf '%s\n' "$@" > "$dir/sources.list"
+    private_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=- \
         -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" \
         -o "Dir::Cache::Archives=$dir/cache/archives" -o Acquire::Languages=none -o APT::Sandbox::User=root)
-    apt-get "${trixie_opts[@]}" update -qq || true
+    apt-get "${private_opts[@]}" update -qq || true
 }
+debian='[arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org'
 
-# Forky (Debian's testing, Linux 7.x) the same way. From 7.x Debian ships the unsigned image in
-# linux-binary-unsigned-<release>, at usr/lib/modules/<release>/vmlinuz.unsigned; it is moved to
-# boot/vmlinuz-<release>, where the tests and the oracle find every other kernel.
-forky_apt() {
-    local dir=$cache/apt-forky
-    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
-    cat > "$dir/sources.list" <<'EOF'
-deb [arch=amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian forky main
-EOF
-    forky_opts=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o Dir::Etc::sourceparts=- \
-        -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" \
-        -o "Dir::Cache::Archives=$dir/cache/archives" -o Acquire::Languages=none -o APT::Sandbox::User=root)
-    apt-get "${forky_opts[@]}" update -qq || true
-}
-
-# A 7.x package's image, moved where the 6.x packages keep theirs.
+# A 7.x package's image, moved where the 6.x packages keep theirs. Forky is Debian's testing
+# (Linux 7.x); from 7.x Debian ships the unsigned image in linux-binary-unsigned-<release>, at
+# usr/lib/modules/<release>/vmlinuz.unsigned; it goes to boot/vmlinuz-<release>, where the tests
+# and the oracle find every other kernel.
 normalize_layout() {
     local pkg vmlinuz release
     for pkg in "$cache"/extracted/linux-binary-unsigned-*; do
@@ -134,10 +122,11 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
     apt-get update -qq || true
 fi
 fetch '^linux-image-6\.1\.0-[0-9]+-686-unsigned$' ":i386" no
-trixie_apt
-fetch '^linux-image-6\.12\.[0-9]+\+deb13-cloud-amd64-unsigned$' "" yes "${trixie_opts[@]}"
-forky_apt
-fetch '^linux-binary-unsigned-[0-9]+\.[0-9]+\.[0-9]+\+deb[0-9]+-cloud-amd64$' "" yes "${forky_opts[@]}"
+private_apt trixie "deb $debian/debian trixie main" "deb $debian/debian trixie-updates main" \
+    "deb $debian/debian-security trixie-security main"
+fetch '^linux-image-6\.12\.[0-9]+\+deb13-cloud-amd64-unsigned$' "" yes "${private_opts[@]}"
+private_apt forky "deb $debian/debian forky main"
+fetch '^linux-binary-unsigned-[0-9]+\.[0-9]+\.[0-9]+\+deb[0-9]+-cloud-amd64$' "" yes "${private_opts[@]}"
 normalize_layout
 
 for vmlinuz in "$cache"/extracted/linux-*-unsigned*_*/boot/vmlinuz-*; do

@@ -402,13 +402,7 @@ class AltInstructionsTest {
             text[s[0] + 1] = 0x15;
             relaText.writeBytes(rela(s[0] + 2, 3, 2, 8L * s[1] - 4));   // pv_ops + 8 * slot - 4
         }
-        byte[] symtab = new byte[24 * 4];
-        symtab[24 + 4] = 3;   // STT_SECTION
-        TestElf.put(symtab, 24 + 6, 2, 1);
-        symtab[48 + 4] = 3;
-        TestElf.put(symtab, 48 + 6, 2, 2);
-        TestElf.put(symtab, 72, 4, 1);   // "pv_ops", global, undefined
-        symtab[72 + 4] = 0x10;
+        byte[] symtab = TestElf.moduleSymtab();
         byte[] strtab = "\0pv_ops\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         return TestElf.build(true, ElfFile.ET_REL, List.of(
                 TestElf.Sec.progbits(".text", TestElf.EXEC, 0, text),

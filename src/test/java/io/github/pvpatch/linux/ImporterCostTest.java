@@ -164,13 +164,7 @@ class ImporterCostTest {
             text[8 * e + 1] = 0x15;
             relaText.writeBytes(rela(8 * e + 2, 3, 2, 8L * (e % 50) - 4));   // pv_ops + 8 * slot - 4
         }
-        byte[] symtab = new byte[24 * 4];
-        symtab[24 + 4] = 3;   // STT_SECTION
-        TestElf.put(symtab, 24 + 6, 2, 1);
-        symtab[48 + 4] = 3;
-        TestElf.put(symtab, 48 + 6, 2, 2);
-        TestElf.put(symtab, 72, 4, 1);   // "pv_ops", global, undefined
-        symtab[72 + 4] = 0x10;
+        byte[] symtab = TestElf.moduleSymtab();
         return TestElf.build(true, ElfFile.ET_REL, List.of(
                 TestElf.Sec.progbits(".text", TestElf.EXEC, 0, text),
                 TestElf.Sec.progbits(AltInstructions.REPLACEMENTS, TestElf.EXEC, 0, new byte[1]),

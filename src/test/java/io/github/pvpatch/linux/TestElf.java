@@ -105,6 +105,22 @@ final class TestElf {
         return out;
     }
 
+    /**
+     * {@return an ELF64 symbol table of a module: the null symbol, section symbols of sections 1
+     * and 2, and an undefined global {@code pv_ops} named at string 1 (so its string table is
+     * {@code "\0pv_ops\0"})}
+     */
+    static byte[] moduleSymtab() {
+        byte[] symtab = new byte[24 * 4];
+        symtab[24 + 4] = 3;   // STT_SECTION
+        put(symtab, 24 + 6, 2, 1);
+        symtab[48 + 4] = 3;
+        put(symtab, 48 + 6, 2, 2);
+        put(symtab, 72, 4, 1);   // "pv_ops", global, undefined
+        symtab[72 + 4] = 0x10;
+        return symtab;
+    }
+
     static void put(byte[] b, int at, int width, long value) {
         for (int i = 0; i < width; i++) {
             b[at + i] = (byte) (value >>> (8 * i));
