@@ -446,10 +446,13 @@ public final class Main {
             throw new Usage("prelink needs -o <out> (or --in-place)");
         }
         checkInput(file, "input");
-        if (inPlace && startsAsBzImage(file)) {
+        if (inPlace) {
             // Refused from the header, before reading and unpacking the whole image.
-            throw new OutputFile.Refused("input=" + file + " is a bzImage: --in-place would replace it with the"
-                    + " unpacked vmlinux; write that with -o <out> instead");
+            String packed = packedAs(file);
+            if (packed != null) {
+                throw new OutputFile.Refused("input=" + file + " is " + packed + ": --in-place would replace it"
+                        + " with the unpacked ELF; write that with -o <out> instead");
+            }
         }
         try (OutputFile target = OutputFile.prepare(output, file, inPlace, disk)) {
             prelink(file, target, a.flag("--verify"), a.flag("--lenient"), readOptions, features);
@@ -498,7 +501,7 @@ public final class Main {
         out.printf("verified: %s%n", verify ? r.verified() + " of " + r.sites() + " sites, before and after, with Zydis"
                 : "no (add --verify)");
         out.printf("wrote %s (%d bytes%s) in %d ms%n", output, r.imageLength(),
-                k.wasUnpacked() ? ", the prelinked vmlinux ELF unpacked from the bzImage" : "", ms);
+                k.wasUnpacked() ? ", the prelinked ELF unpacked from the input" : "", ms);
     }
 
     /** {@return whether every site's bytes, and every byte outside the sites, are the same in both} */
@@ -711,12 +714,14 @@ public final class Main {
     }
 
     /**
-     * {@return whether the file starts as a bzImage does (the {@code HdrS} setup header), read from
-     * its first sectors only} The same test {@link KernelImage#read} makes on the whole file.
+     * {@return what packs the file, "a bzImage" or "compressed", or null for a plain file} Read
+     * from its first sectors only, with the tests {@link KernelImage#read} makes on the whole file.
      */
-    static boolean startsAsBzImage(Path file) {
+    static String packedAs(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
-            return KernelPayload.isBzImage(in.readNBytes(BZIMAGE_HEADER));
+            byte[] head = in.readNBytes(BZIMAGE_HEADER);
+            return KernelPayload.isBzImage(head) ? "a bzImage" : KernelPayload.isCompressed(head) ? "compressed"
+                    : null;
         } catch (IOException e) {
             throw new OutputFile.Refused("input=" + file + ": cannot read it (" + OutputFile.reason(e) + ")", e);
         }

@@ -22,7 +22,8 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * A Linux kernel image (a vmlinux, or a vmlinuz it is unpacked from) or module, as pvpatch sees
+ * A Linux kernel image (a vmlinux, or a vmlinuz it is unpacked from) or module (a {@code .ko}, or
+ * the {@code .ko.xz}, {@code .ko.zst} or {@code .ko.gz} distributions ship it as), as pvpatch sees
  * it: its paravirt call sites, the {@code pv_ops} table they call through, and what each slot of
  * the table holds at boot. From that, {@link #prelink(Prelink.Options)} patches every site
  * offline to what the kernel itself would leave there on a machine (a {@link CpuFeatures} profile).
@@ -359,8 +360,9 @@ public final class KernelImage {
     }
 
     /**
-     * {@return the image in {@code file}: a vmlinux or module ELF, or a bzImage (vmlinuz) whose
-     * payload is unpacked first}
+     * {@return the image in {@code file}: a vmlinux or module ELF, a bzImage (vmlinuz) whose
+     * payload is unpacked first, or an ELF compressed whole with gzip, XZ or zstd (a module's
+     * {@code .ko.xz}; see {@link KernelPayload#isCompressed})}
      *
      * @param file the file's bytes (kept, not copied)
      * @throws ImageFormatException if it is neither, has no paravirt sites, or a table is malformed
@@ -393,10 +395,13 @@ public final class KernelImage {
         if (KernelPayload.isBzImage(file)) {
             return new KernelImage(KernelPayload.extract(file), true, options);
         }
+        if (KernelPayload.isCompressed(file)) {
+            return new KernelImage(KernelPayload.unpack(file), true, options);   // a module's .ko.xz, say
+        }
         return new KernelImage(file, false, options);
     }
 
-    /** {@return whether the image was unpacked from a bzImage} */
+    /** {@return whether the image was unpacked: from a bzImage, or from a compressed file such as a {@code .ko.xz}} */
     public boolean wasUnpacked() {
         return unpacked;
     }

@@ -55,6 +55,40 @@ public final class KernelPayload {
     }
 
     /**
+     * {@return whether {@code bytes} start as a file compressed whole does: gzip, XZ or zstd, the
+     * compressions the kernel's build offers for modules ({@code kvm.ko.xz}, {@code .ko.zst},
+     * {@code .ko.gz}; Debian's are XZ)}
+     * {@link KernelImage#read(byte[])} unpacks such a file before reading the ELF inside.
+     *
+     * @param bytes a file's bytes
+     */
+    public static boolean isCompressed(byte[] bytes) {
+        return startsWith(bytes, 0x1F, 0x8B) || startsWith(bytes, 0xFD, '7', 'z', 'X', 'Z', 0x00)
+                || startsWith(bytes, 0x28, 0xB5, 0x2F, 0xFD);
+    }
+
+    /**
+     * {@return the ELF file a compressed file holds (a module's {@code .ko.xz}, say)}
+     *
+     * @param file the whole compressed file: gzip, XZ or zstd, as their own tools write it
+     * @throws ImageFormatException if its compression is unknown or corrupt, it unpacks to more
+     *     than the payload limits allow, or what it holds is not an ELF file
+     */
+    public static byte[] unpack(byte[] file) {
+        Objects.requireNonNull(file, "file");
+        if (!isCompressed(file)) {
+            throw new ImageFormatException("not a gzip, XZ or zstd file (first bytes " + hex(file) + ")");
+        }
+        byte[] elf = decompress(file, KernelPayload::present, false);
+        if (elf.length < 4 || elf[0] != 0x7F || elf[1] != 'E' || elf[2] != 'L' || elf[3] != 'F') {
+            throw new ImageFormatException("the compressed file (" + file.length + " bytes) unpacked to "
+                    + elf.length + " bytes that are not an ELF file (first bytes "
+                    + hex(elf) + ")");
+        }
+        return elf;
+    }
+
+    /**
      * {@return the ELF inside a bzImage}
      *
      * @param bzImage the whole vmlinuz file
@@ -91,7 +125,7 @@ public final class KernelPayload {
      *     its optional decoder is not on the class or module path
      */
     public static byte[] decompress(byte[] payload) {
-        return decompress(payload, KernelPayload::present);
+        return decompress(payload, KernelPayload::present, true);
     }
 
     /** {@return whether class {@code name} can be loaded here} */
@@ -109,6 +143,15 @@ public final class KernelPayload {
      * present given: the seam through which a test takes a decoder away.
      */
     static byte[] decompress(byte[] payload, java.util.function.Predicate<String> classPresent) {
+        return decompress(payload, classPresent, true);
+    }
+
+    /**
+     * @param trailer whether the bytes end with the kernel's 32-bit unpacked size (a bzImage
+     *     payload), or are a file as its compression's own tool writes it (a {@code .ko.zst})
+     */
+    private static byte[] decompress(byte[] payload, java.util.function.Predicate<String> classPresent,
+            boolean trailer) {
         try {
             if (startsWith(payload, 0x1F, 0x8B)) {
                 return readAll("gzip", payload.length, new GZIPInputStream(new ByteArrayInputStream(payload)));
@@ -127,7 +170,7 @@ public final class KernelPayload {
             if (startsWith(payload, 0x28, 0xB5, 0x2F, 0xFD)) {
                 OptionalDecoder.ZSTD.require(classPresent);
                 try {
-                    return Zstd.decompress(payload);
+                    return trailer ? Zstd.decompress(payload) : Zstd.decompressFile(payload);
                 } catch (LinkageError e) {
                     throw OptionalDecoder.ZSTD.missing(e);
                 }
@@ -361,6 +404,16 @@ public final class KernelPayload {
      * one-shot decode into it needs no window buffer.
      */
     private static final class Zstd {
+        /** A file as zstd writes it: one or more frames, no trailer, the size in the frame header or none. */
+        static byte[] decompressFile(byte[] file) throws IOException {
+            try {
+                return readAll("zstd", file.length, new com.github.luben.zstd.ZstdInputStream(
+                        new ByteArrayInputStream(file)));
+            } catch (com.github.luben.zstd.ZstdIOException e) {
+                throw new ImageFormatException("corrupt zstd payload: " + e.getMessage(), e);
+            }
+        }
+
         static byte[] decompress(byte[] payload) {
             if (payload.length < 8) {
                 throw new ImageFormatException("corrupt zstd payload: " + payload.length + " bytes");

@@ -238,9 +238,20 @@ class OutputSafetyTest {
         byte[] unreadable = Images.bzImage(new byte[] {1, 2, 3, 4, 5, 6});
         Files.write(broken, unreadable);
         assertRefused(run("prelink", broken.toString(), "--in-place", "-o", broken.toString()), "input=" + broken,
-                "is a bzImage: --in-place would replace it with the unpacked vmlinux; write that with -o <out>");
+                "is a bzImage: --in-place would replace it with the unpacked ELF; write that with -o <out>");
         assertArrayEquals(unreadable, Files.readAllBytes(broken));
         assertEquals(List.of(), strays(dir, "vmlinuz", "broken"));
+        // A file compressed whole (a .ko.xz, a vmlinux.gz) would be replaced by its ELF just the same.
+        Path gz = dir.resolve("vmlinux.gz");
+        byte[] packed = Images.gzip(Files.readAllBytes(IMAGES.resolve("pvsample-x86_64")));
+        Files.write(gz, packed);
+        assertRefused(run("prelink", gz.toString(), "--in-place"), "input=" + gz,
+                "is compressed: --in-place would replace it with the unpacked ELF; write that with -o <out>");
+        assertArrayEquals(packed, Files.readAllBytes(gz));
+        Run unpacked = run("prelink", gz.toString(), "-o", dir.resolve("vmlinux.pre").toString());
+        assertEquals(0, unpacked.status(), unpacked.err());
+        assertTrue(unpacked.out().contains("the prelinked ELF unpacked from the input"), unpacked.out());
+        assertEquals(List.of(), strays(dir, "vmlinuz", "broken", "vmlinux.gz", "vmlinux.pre"));
         // Without --in-place the payload is read, and its own error is the one reported.
         Path out = dir.resolve("out");
         Run r = run("prelink", broken.toString(), "-o", out.toString());

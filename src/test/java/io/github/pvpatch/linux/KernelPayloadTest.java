@@ -42,6 +42,37 @@ class KernelPayloadTest {
     }
 
     @Test
+    void aModuleCompressedWholeReadsAsTheModuleItHolds() throws IOException {
+        // As distributions ship modules: kvm.ko.xz (Debian), .ko.zst, .ko.gz; no kernel size trailer.
+        byte[] ko = KernelImageTest.image("pvsample-x86_64-module.o");
+        KernelImage plain = KernelImage.read(ko);
+        assertFalse(plain.wasUnpacked());
+        assertFalse(KernelPayload.isCompressed(ko));
+        for (byte[] packed : List.of(io.github.pvpatch.testing.Images.gzip(ko), io.github.pvpatch.testing.Images.xz(ko),
+                com.github.luben.zstd.Zstd.compress(ko))) {
+            assertTrue(KernelPayload.isCompressed(packed));
+            assertFalse(KernelPayload.isBzImage(packed));
+            assertArrayEquals(ko, KernelPayload.unpack(packed));
+            KernelImage k = KernelImage.read(packed);
+            assertTrue(k.wasUnpacked());
+            assertTrue(k.elf().isRelocatable());
+            assertEquals(plain.sites(), k.sites());
+        }
+        // Compressed, but not an ELF inside; and not compressed at all.
+        ImageFormatException text = assertThrows(ImageFormatException.class, () -> KernelImage.read(
+                io.github.pvpatch.testing.Images.gzip("not a module\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+        assertTrue(text.getMessage().startsWith("the compressed file (") && text.getMessage().contains(
+                "unpacked to 13 bytes that are not an ELF file (first bytes 6e 6f 74 20 61 20)"), text.getMessage());
+        ImageFormatException plainFile = assertThrows(ImageFormatException.class, () -> KernelPayload.unpack(ko));
+        assertTrue(plainFile.getMessage().startsWith("not a gzip, XZ or zstd file (first bytes 7f 45 4c 46"),
+                plainFile.getMessage());
+        // A .ko.zst's frames carry no trailer, and the frame is bounded like any payload.
+        byte[] bomb = com.github.luben.zstd.Zstd.compress(new byte[8 << 20]);
+        ImageFormatException big = assertThrows(ImageFormatException.class, () -> KernelPayload.unpack(bomb));
+        assertTrue(big.getMessage().startsWith("compression=zstd input=0x"), big.getMessage());
+    }
+
+    @Test
     void xzPayloadsUnpackWithTheX86Filter() throws IOException {
         ByteArrayOutputStream xz = new ByteArrayOutputStream();
         // As the kernel's xz_wrap.sh: the x86 BCJ filter, then LZMA2, CRC32 check.

@@ -162,4 +162,32 @@ class RealKernelTest {
         }
         assertTrue(total > 0);
     }
+
+    @Test
+    void debiansCompressedModulesReadAsXzItselfUnpacksThem() throws IOException, InterruptedException {
+        // Debian 13 and later ship modules as .ko.xz: what a user points pvpatch at.
+        kernels();
+        List<Path> modules = find("{kvm,kvm-intel,kvm-amd}.ko.xz");
+        boolean required = "1".equals(System.getenv("PVPATCH_REQUIRE_KERNELS"));
+        assertFalse(required && modules.isEmpty(), "PVPATCH_REQUIRE_KERNELS=1 but no kvm*.ko.xz under " + root());
+        assumeFalse(modules.isEmpty(), "no compressed modules found");
+        int total = 0;
+        for (Path ko : modules) {
+            // The oracle: Debian's own xz, not the decoder under test.
+            Process xz = new ProcessBuilder("xz", "-dc", ko.toString()).redirectErrorStream(false).start();
+            byte[] unpacked = xz.getInputStream().readAllBytes();
+            assertEquals(0, xz.waitFor(), "xz -dc " + ko);
+            byte[] file = Files.readAllBytes(ko);
+            assertArrayEquals(unpacked, KernelPayload.unpack(file), ko.toString());
+            KernelImage m = KernelImage.read(file);
+            assertTrue(m.wasUnpacked() && m.elf().isRelocatable(), ko.toString());
+            assertEquals(KernelImage.read(unpacked).sites(), m.sites(), ko.toString());
+            List<ParavirtSite> sites = m.paravirtSites(CpuFeatures.defaults());
+            assertTrue(sites.stream().allMatch(p -> p.slot().isPresent()), ko + ": every site names its slot");
+            total += sites.size();
+            System.out.printf("module %s: %d sites (%s), unpacked %d -> %d bytes as xz -dc does%n", ko.getFileName(),
+                    sites.size(), m.tables(), file.length, unpacked.length);
+        }
+        assertTrue(total > 0, "no site in " + modules);
+    }
 }
