@@ -157,10 +157,10 @@ final class PatchEngine {
 
     /**
      * How many bytes past the end of {@code original} and {@code patched} {@link #planTable} needs:
-     * it moves a site of up to this many bytes as two 8-byte words whatever its length, and the
+     * it moves a site of up to this many bytes as two or four 8-byte words whatever its length, and the
      * bytes past the site's end land where the next site's are written next (or in this slack).
      */
-    static final int SLACK = 16;
+    static final int SLACK = 32;
 
     /**
      * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
@@ -171,8 +171,8 @@ final class PatchEngine {
      * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
      * report exactly what they always do.
      *
-     * <p>A site of up to {@link #SLACK} bytes is read and stamped as two 8-byte words, with no
-     * branch on its length: what lands past its end in {@code original} and {@code patched} is
+     * <p>A site of up to {@link #SLACK} bytes is read and stamped as two (up to 16 bytes) or four
+     * 8-byte words, with no further branch on its length: what lands past its end in {@code original} and {@code patched} is
      * overwritten by the next site's bytes, or falls in the slack both arrays must have past the
      * batch's total length (without it, the loop gives way at once).
      *
@@ -217,68 +217,108 @@ final class PatchEngine {
     }
 
     /**
-     * {@link #planTable}'s walk. Kept to few live values, so that the JIT holds them all in
-     * registers: the batch rules are tested on offsets into the buffer (which does not wrap past
-     * the top of the address space, so they order as the addresses do) in one branch, and a row
-     * whose shape's template is at hand is stamped here; anything else goes to {@link #slowRow}.
+     * {@link #planTable}'s walk: {@link #fastRows} takes every row it can, and each row it stops
+     * at is planned here in full (the batch rules, the read, the cache or the patcher).
      */
     private int tableLoop(SiteTable table, byte[] mem, int memOffset, long base, long size, OpsTable ops,
             byte[] original, byte[] patched, byte[] strategies) {
         long[] address = table.addressArray();
         long[] shape = table.shapeArray();
-        Isa isa = table.isa();
-        long wideEnd = size - SLACK;   // the last offset a two-word read may start at
-        Templates.Entry[] recent = templates.byType;
         int n = table.size();
-        long prevEnd = 0;   // the offset just past the previous row
+        int i = 0;
         int at = 0;
-        for (int i = 0; i < n; i++) {
-            long key = shape[i];
-            int len = SiteTable.lengthOf(key);
-            long a = address[i];
-            long offset = a - base;
+        long prevEnd = 0;   // the offset just past the previous row
+        while (true) {
+            i = fastRows(table, mem, memOffset, base, size, original, patched, strategies, i, at, prevEnd);
+            at = fastAt;
+            if (i == n) {
+                return n;
+            }
+            if (i > 0) {
+                prevEnd = address[i - 1] - base + SiteTable.lengthOf(shape[i - 1]);
+            }
+            int len = SiteTable.lengthOf(shape[i]);
+            long offset = address[i] - base;
             // Inside the buffer (0 <= offset <= size - len) and not before the previous row's end;
             // when the first two terms are not negative the third cannot overflow.
             if ((offset | size - len - offset | offset - prevEnd) < 0) {
                 return -1;
             }
-            prevEnd = offset + len;
-            int from = memOffset + (int) offset;
-            if ((SLACK - len | wideEnd - offset) >= 0) {
-                Bytes.copy16(mem, from, original, at);
-            } else {
-                Bytes.copy(mem, from, original, at, len);
-            }
-            int type = SiteTable.typeOf(key);
-            Templates.Entry e = type < recent.length ? recent[type] : null;
-            int s;
-            if (e != null && e.key == key && !e.wide) {
-                s = Templates.write(e, isa, a, patched, at) ? e.ordinal : slowRow(table, i, ops, original, patched, at,
-                        len);
-            } else if (e != null && e.key == key) {
-                Bytes.putLong(patched, at, e.lo);
-                Bytes.putLong(patched, at + 8, e.hi);
-                s = e.ordinal;
-                int branchAt = e.branchAt;
-                if (branchAt >= 0) {
-                    long site = a + branchAt;
-                    if (Encodings.reachesRel32(isa, site, e.target)) {
-                        Bytes.putInt(patched, at + branchAt + 1, (int) Encodings.rel32Displacement(site, e.target));
-                    } else {
-                        s = slowRow(table, i, ops, original, patched, at, len);
-                    }
-                }
-            } else {
-                s = slowRow(table, i, ops, original, patched, at, len);
-                recent = templates.byType;
-            }
+            Bytes.copy(mem, memOffset + (int) offset, original, at, len);
+            int s = slowRow(table, i, ops, original, patched, at, len);
             if (s < 0) {
                 return -1;
             }
             strategies[i] = (byte) s;
+            prevEnd = offset + len;
+            at += len;
+            i++;
+        }
+    }
+
+    /** Where {@link #fastRows} stopped in the working arrays. */
+    private int fastAt;
+
+    /**
+     * Plans rows from {@code i} on (at {@code at} in the working arrays, the previous row ending at
+     * offset {@code prevEnd}) for as long as each is one of the common case: it keeps the batch
+     * rules, lies at least {@link #SLACK} bytes before the buffer's end, has at most {@link #SLACK}
+     * bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
+     * reach. The loop calls nothing, so the JIT keeps its values in registers (the JVM saves no
+     * register across a call). {@return the first row it did not plan, or the row count}, with
+     * its place in the working arrays in {@link #fastAt}.
+     */
+    private int fastRows(SiteTable table, byte[] mem, int memOffset, long base, long size, byte[] original,
+            byte[] patched, byte[] strategies, int i, int at, long prevEnd) {
+        long[] address = table.addressArray();
+        long[] shape = table.shapeArray();
+        Isa isa = table.isa();
+        Templates.Entry[] recent = templates.byType;
+        int n = table.size();
+        for (; i < n; i++) {
+            long key = shape[i];
+            int len = SiteTable.lengthOf(key);
+            long a = address[i];
+            long offset = a - base;
+            // The batch rules as in tableLoop, and room for the words past the site's start.
+            if ((offset | size - len - offset | offset - prevEnd | size - SLACK - offset | SLACK - len) < 0) {
+                break;
+            }
+            int type = SiteTable.typeOf(key);
+            if (type >= recent.length) {
+                break;
+            }
+            Templates.Entry e = recent[type];
+            if (e == null || e.key != key) {
+                break;
+            }
+            int branchAt = e.branchAt;
+            long site = a + branchAt;
+            if (branchAt >= 0 && !Encodings.reachesRel32(isa, site, e.target)) {
+                break;
+            }
+            int from = memOffset + (int) offset;
+            if (len <= SLACK / 2) {
+                Bytes.copy16(mem, from, original, at);
+                Bytes.putLong(patched, at, e.w0);
+                Bytes.putLong(patched, at + 8, e.w1);
+            } else {
+                Bytes.copy16(mem, from, original, at);
+                Bytes.copy16(mem, from + 16, original, at + 16);
+                Bytes.putLong(patched, at, e.w0);
+                Bytes.putLong(patched, at + 8, e.w1);
+                Bytes.putLong(patched, at + 16, e.w2);
+                Bytes.putLong(patched, at + 24, e.w3);
+            }
+            if (branchAt >= 0) {
+                Bytes.putInt(patched, at + branchAt + 1, (int) Encodings.rel32Displacement(site, e.target));
+            }
+            strategies[i] = (byte) e.ordinal;
+            prevEnd = offset + len;
             at += len;
         }
-        return n;
+        fastAt = at;
+        return i;
     }
 
     /**
@@ -375,11 +415,13 @@ final class PatchEngine {
             long target;
             Strategy strategy;
             int ordinal;
-            /** Whether the bytes fit in {@link #lo} and {@link #hi}: at most {@link #SLACK} of them. */
+            /** Whether the bytes fit in {@link #w0} to {@link #w3}: at most {@link #SLACK} of them. */
             boolean wide;
-            /** The bytes as two little-endian words, zero past their end. */
-            long lo;
-            long hi;
+            /** The bytes as four little-endian words, zero past their end. */
+            long w0;
+            long w1;
+            long w2;
+            long w3;
         }
 
         /** Every field of a row but its address, packed as a {@link SiteTable} row's shape; never 0. */
@@ -392,7 +434,7 @@ final class PatchEngine {
          * {@return the strategy's ordinal after writing the template of {@code key} (a row's
          * shape) for {@link PatchEngine#planTable}, or -1 when there is none to use: no template
          * yet, one learnt for another op, or a branch that does not reach from here} A template
-         * of up to {@link #SLACK} bytes is written as two words, so {@code out} must have
+         * of up to {@link #SLACK} bytes is written as four words, so {@code out} must have
          * {@link #SLACK} bytes from {@code at} on, and what lands past the template's end must be
          * written over by the caller. Remembers the entry in {@link #byType} for the batch's ops.
          */
@@ -413,8 +455,10 @@ final class PatchEngine {
             if (branchAt >= 0 && !Encodings.reachesRel32(isa, from, e.target)) {
                 return -1;
             }
-            Bytes.putLong(out, at, e.lo);
-            Bytes.putLong(out, at + 8, e.hi);
+            Bytes.putLong(out, at, e.w0);
+            Bytes.putLong(out, at + 8, e.w1);
+            Bytes.putLong(out, at + 16, e.w2);
+            Bytes.putLong(out, at + 24, e.w3);
             if (branchAt >= 0) {
                 Bytes.putInt(out, at + branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
             }
@@ -487,8 +531,10 @@ final class PatchEngine {
             e.wide = len <= SLACK;
             if (e.wide) {
                 byte[] words = Arrays.copyOf(e.bytes, SLACK);
-                e.lo = Bytes.getLong(words, 0);
-                e.hi = Bytes.getLong(words, 8);
+                e.w0 = Bytes.getLong(words, 0);
+                e.w1 = Bytes.getLong(words, 8);
+                e.w2 = Bytes.getLong(words, 16);
+                e.w3 = Bytes.getLong(words, 24);
             }
         }
 
