@@ -76,6 +76,8 @@ final class PatchEngine {
     private final PatchOptions options;
     private final SiteWriter writer = new SiteWriter();
     private final Templates templates = new Templates();
+    /** The rows {@link #slowRow} last planned through, kept so that a table pass allocates nothing per row. */
+    private TableRows tableRows;
 
     PatchEngine(PatchOptions options) {
         this.options = Objects.requireNonNull(options, "options");
@@ -154,6 +156,13 @@ final class PatchEngine {
     }
 
     /**
+     * How many bytes past the end of {@code original} and {@code patched} {@link #planTable} needs:
+     * it moves a site of up to this many bytes as two or four 8-byte words whatever its length, and the
+     * bytes past the site's end land where the next site's are written next (or in this slack).
+     */
+    static final int SLACK = 32;
+
+    /**
      * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
      * in address order: the batch rules, the read of each row's current bytes and the stamping of
      * its shape's template fused into one walk over the table's columns, with the patcher called
@@ -162,53 +171,176 @@ final class PatchEngine {
      * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
      * report exactly what they always do.
      *
+     * <p>A site of up to {@link #SLACK} bytes is read and stamped as two (up to 16 bytes) or four
+     * 8-byte words, with no further branch on its length: what lands past its end in {@code original} and {@code patched} is
+     * overwritten by the next site's bytes, or falls in the slack both arrays must have past the
+     * batch's total length (without it, the loop gives way at once).
+     *
      * @return how many rows were patched (all of them), or -1 when the batch must take the general path
      */
     int planTable(SiteTable table, CodeBuffer code, OpsTable ops, byte[] original, byte[] patched,
             byte[] strategies) {
-        Patcher patcher = options.patcher();
         byte[] mem = code.arrayOrNull();
-        if (!Strategies.isStandard(patcher) || options.checkOrNull() != null || !table.inAddressOrder()
-                || mem == null) {
+        long total = table.totalLength();
+        if (!Strategies.isStandard(options.patcher()) || options.checkOrNull() != null || !table.inAddressOrder()
+                || mem == null || original.length - SLACK < total || patched.length - SLACK < total) {
             return -1;
         }
-        int memOffset = code.arrayOffset();
-        long base = code.baseAddress();
-        long size = code.size();
-        Isa isa = table.isa();
+        templates.begin(ops);
+        return tableLoop(table, mem, code.arrayOffset(), code.baseAddress(), code.size(), ops, original, patched,
+                strategies);
+    }
+
+    /**
+     * Writes a planned table pass: each row's {@code length} bytes of {@code patched}, in row
+     * order, to {@code code}. The rows must lie inside {@code code} (the batch rules were checked).
+     */
+    static void writeTable(SiteTable table, CodeBuffer code, byte[] patched) {
         long[] address = table.addressArray();
         long[] shape = table.shapeArray();
-        Templates templates = this.templates;
-        Rows rows = null;
         int n = table.size();
-        long prevEnd = 0;
-        int at = 0;
-        for (int i = 0; i < n; i++) {
-            long a = address[i];
-            long key = shape[i];
-            int len = SiteTable.lengthOf(key);
-            long offset = a - base;
-            if (Long.compareUnsigned(offset, size) > 0 || len > size - offset
-                    || (i > 0 && Long.compareUnsigned(prevEnd, a) > 0)) {
-                return -1;
+        byte[] mem = code.arrayOrNull();
+        if (mem == null) {
+            for (int i = 0, at = 0; i < n; i++) {
+                int len = SiteTable.lengthOf(shape[i]);
+                code.writeUnchecked(address[i], patched, at, len);
+                at += len;
             }
-            prevEnd = a + len;
-            Bytes.copy(mem, memOffset + (int) offset, original, at, len);
-            int s = templates.stamp(key, ops, isa, a, patched, at);
-            if (s < 0) {
-                if (rows == null) {
-                    rows = new TableRows(table);
-                }
-                try {
-                    s = planRow(rows, i, ops, patcher, true, null, true, original, patched, at, len).ordinal();
-                } catch (PatchBug bug) {
-                    return -1;
-                }
-            }
-            strategies[i] = (byte) s;
+            return;
+        }
+        long memBase = code.baseAddress() - code.arrayOffset();   // the address of mem[0]
+        for (int i = 0, at = 0; i < n; i++) {
+            int len = SiteTable.lengthOf(shape[i]);
+            Bytes.copy(patched, at, mem, (int) (address[i] - memBase), len);
             at += len;
         }
-        return n;
+    }
+
+    /**
+     * {@link #planTable}'s walk: {@link #fastRows} takes every row it can, and each row it stops
+     * at is planned here in full (the batch rules, the read, the cache or the patcher).
+     */
+    private int tableLoop(SiteTable table, byte[] mem, int memOffset, long base, long size, OpsTable ops,
+            byte[] original, byte[] patched, byte[] strategies) {
+        long[] address = table.addressArray();
+        long[] shape = table.shapeArray();
+        int n = table.size();
+        int i = 0;
+        int at = 0;
+        long prevEnd = 0;   // the offset just past the previous row
+        while (true) {
+            i = fastRows(table, mem, memOffset, base, size, original, patched, strategies, i, at, prevEnd);
+            at = fastAt;
+            if (i == n) {
+                return n;
+            }
+            if (i > 0) {
+                prevEnd = address[i - 1] - base + SiteTable.lengthOf(shape[i - 1]);
+            }
+            int len = SiteTable.lengthOf(shape[i]);
+            long offset = address[i] - base;
+            // Inside the buffer (0 <= offset <= size - len) and not before the previous row's end;
+            // when the first two terms are not negative the third cannot overflow.
+            if ((offset | size - len - offset | offset - prevEnd) < 0) {
+                return -1;
+            }
+            Bytes.copy(mem, memOffset + (int) offset, original, at, len);
+            int s = slowRow(table, i, ops, original, patched, at, len);
+            if (s < 0) {
+                return -1;
+            }
+            strategies[i] = (byte) s;
+            prevEnd = offset + len;
+            at += len;
+            i++;
+        }
+    }
+
+    /** Where {@link #fastRows} stopped in the working arrays. */
+    private int fastAt;
+
+    /**
+     * Plans rows from {@code i} on (at {@code at} in the working arrays, the previous row ending at
+     * offset {@code prevEnd}) for as long as each is one of the common case: it keeps the batch
+     * rules, lies at least {@link #SLACK} bytes before the buffer's end, has at most {@link #SLACK}
+     * bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
+     * reach. The loop calls nothing, so the JIT keeps its values in registers (the JVM saves no
+     * register across a call). {@return the first row it did not plan, or the row count}, with
+     * its place in the working arrays in {@link #fastAt}.
+     */
+    private int fastRows(SiteTable table, byte[] mem, int memOffset, long base, long size, byte[] original,
+            byte[] patched, byte[] strategies, int i, int at, long prevEnd) {
+        long[] address = table.addressArray();
+        long[] shape = table.shapeArray();
+        Isa isa = table.isa();
+        Templates.Entry[] recent = templates.byType;
+        int n = table.size();
+        for (; i < n; i++) {
+            long key = shape[i];
+            int len = SiteTable.lengthOf(key);
+            long a = address[i];
+            long offset = a - base;
+            // The batch rules as in tableLoop, and room for the words past the site's start.
+            if ((offset | size - len - offset | offset - prevEnd | size - SLACK - offset | SLACK - len) < 0) {
+                break;
+            }
+            int type = SiteTable.typeOf(key);
+            if (type >= recent.length) {
+                break;
+            }
+            Templates.Entry e = recent[type];
+            if (e == null || e.key != key) {
+                break;
+            }
+            int branchAt = e.branchAt;
+            long site = a + branchAt;
+            if (branchAt >= 0 && !Encodings.reachesRel32(isa, site, e.target)) {
+                break;
+            }
+            int from = memOffset + (int) offset;
+            if (len <= SLACK / 2) {
+                Bytes.copy16(mem, from, original, at);
+                Bytes.putLong(patched, at, e.w0);
+                Bytes.putLong(patched, at + 8, e.w1);
+            } else {
+                Bytes.copy16(mem, from, original, at);
+                Bytes.copy16(mem, from + 16, original, at + 16);
+                Bytes.putLong(patched, at, e.w0);
+                Bytes.putLong(patched, at + 8, e.w1);
+                Bytes.putLong(patched, at + 16, e.w2);
+                Bytes.putLong(patched, at + 24, e.w3);
+            }
+            if (branchAt >= 0) {
+                Bytes.putInt(patched, at + branchAt + 1, (int) Encodings.rel32Displacement(site, e.target));
+            }
+            strategies[i] = (byte) e.ordinal;
+            prevEnd = offset + len;
+            at += len;
+        }
+        fastAt = at;
+        return i;
+    }
+
+    /**
+     * Plans a table row the fused loop had no template at hand for: through the cache, else the
+     * patcher. {@return the strategy's ordinal, or -1 when the patcher refused the row}
+     */
+    private int slowRow(SiteTable table, int i, OpsTable ops, byte[] original, byte[] patched, int at, int len) {
+        long key = table.shapeArray()[i];
+        int s = templates.stampWide(key, ops, table.isa(), table.address(i), patched, at);
+        if (s >= 0) {
+            return s;
+        }
+        TableRows rows = tableRows;
+        if (rows == null || rows.table != table) {
+            rows = new TableRows(table);
+            tableRows = rows;
+        }
+        try {
+            return planRow(rows, i, ops, options.patcher(), true, null, true, original, patched, at, len).ordinal();
+        } catch (PatchBug bug) {
+            return -1;
+        }
     }
 
     private Strategy planRow(Rows rows, int i, OpsTable ops, Patcher patcher, boolean standard, SiteCheck check,
@@ -258,8 +390,22 @@ final class PatchEngine {
         private long[] keys = new long[64];
         private Entry[] entries = new Entry[64];
         private int count;
-        /** The entry last found for each op type: most types have one shape, so most rows hit here. */
-        private Entry[] byType = new Entry[16];
+        /**
+         * The entry last found for each op type: most types have one shape, so most rows hit here.
+         * Each holds a template learnt for the op {@link #batchOps} has for its type, so a hit
+         * needs no op test; they are forgotten when the ops change or any entry is (re)learnt.
+         */
+        Entry[] byType = new Entry[16];
+        /** The ops {@link #byType}'s entries are valid for; null when none. */
+        private OpsTable batchOps;
+
+        /** Starts a table pass over {@code ops}: {@link #byType} holds only entries valid for them. */
+        void begin(OpsTable ops) {
+            if (ops != batchOps) {
+                Arrays.fill(byType, null);
+                batchOps = ops;
+            }
+        }
 
         private static final class Entry {
             long key;
@@ -269,6 +415,13 @@ final class PatchEngine {
             long target;
             Strategy strategy;
             int ordinal;
+            /** Whether the bytes fit in {@link #w0} to {@link #w3}: at most {@link #SLACK} of them. */
+            boolean wide;
+            /** The bytes as four little-endian words, zero past their end. */
+            long w0;
+            long w1;
+            long w2;
+            long w3;
         }
 
         /** Every field of a row but its address, packed as a {@link SiteTable} row's shape; never 0. */
@@ -279,28 +432,44 @@ final class PatchEngine {
 
         /**
          * {@return the strategy's ordinal after writing the template of {@code key} (a row's
-         * shape), or -1 when there is none to use: no template yet, or one learnt for another op}
+         * shape) for {@link PatchEngine#planTable}, or -1 when there is none to use: no template
+         * yet, one learnt for another op, or a branch that does not reach from here} A template
+         * of up to {@link #SLACK} bytes is written as four words, so {@code out} must have
+         * {@link #SLACK} bytes from {@code at} on, and what lands past the template's end must be
+         * written over by the caller. Remembers the entry in {@link #byType} for the batch's ops.
          */
-        int stamp(long key, OpsTable ops, Isa isa, long address, byte[] out, int at) {
+        int stampWide(long key, OpsTable ops, Isa isa, long address, byte[] out, int at) {
+            Entry e = entries[slot(key)];
             int type = SiteTable.typeOf(key);
-            Op op = ops.lookup(type);
-            Entry[] recent = byType;
-            Entry e = type < recent.length ? recent[type] : null;
-            if (e == null || e.key != key) {
-                e = entries[slot(key)];
-                if (e == null) {
-                    return -1;
-                }
+            if (e == null || e.op != ops.lookup(type)) {
+                return -1;
+            }
+            if (ops == batchOps) {
                 remember(type, e);
             }
-            return e.op == op && write(e, isa, address, out, at) ? e.ordinal : -1;
+            if (!e.wide) {
+                return write(e, isa, address, out, at) ? e.ordinal : -1;
+            }
+            int branchAt = e.branchAt;
+            long from = address + branchAt;
+            if (branchAt >= 0 && !Encodings.reachesRel32(isa, from, e.target)) {
+                return -1;
+            }
+            Bytes.putLong(out, at, e.w0);
+            Bytes.putLong(out, at + 8, e.w1);
+            Bytes.putLong(out, at + 16, e.w2);
+            Bytes.putLong(out, at + 24, e.w3);
+            if (branchAt >= 0) {
+                Bytes.putInt(out, at + branchAt + 1, (int) Encodings.rel32Displacement(from, e.target));
+            }
+            return e.ordinal;
         }
 
         /**
          * Writes {@code e}'s bytes at {@code out[at]}, its branch (if any) aimed from
          * {@code address}; false, writing nothing, when the branch cannot reach its target from there.
          */
-        private static boolean write(Entry e, Isa isa, long address, byte[] out, int at) {
+        static boolean write(Entry e, Isa isa, long address, byte[] out, int at) {
             byte[] t = e.bytes;
             int branchAt = e.branchAt;
             if (branchAt >= 0) {
@@ -340,6 +509,7 @@ final class PatchEngine {
         }
 
         void put(long key, Op op, Strategy strategy, byte[] bytes, int at, int len, int branchAt, long target) {
+            Arrays.fill(byType, null);   // an entry of byType may be relearnt for another op: forget them all
             if (2 * (count + 1) > keys.length) {
                 rehash();
             }
@@ -358,6 +528,14 @@ final class PatchEngine {
             e.target = target;
             e.strategy = STRATEGIES[strategy.ordinal()];
             e.ordinal = strategy.ordinal();
+            e.wide = len <= SLACK;
+            if (e.wide) {
+                byte[] words = Arrays.copyOf(e.bytes, SLACK);
+                e.w0 = Bytes.getLong(words, 0);
+                e.w1 = Bytes.getLong(words, 8);
+                e.w2 = Bytes.getLong(words, 16);
+                e.w3 = Bytes.getLong(words, 24);
+            }
         }
 
         private void rehash() {
@@ -460,7 +638,7 @@ final class PatchEngine {
 
     /** Rows over a table's columns: no object per row unless one is asked for. */
     private static final class TableRows implements Rows {
-        private final SiteTable table;
+        final SiteTable table;
         private final Isa isa;
         private final long[] address;
 

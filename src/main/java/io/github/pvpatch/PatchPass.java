@@ -127,16 +127,16 @@ public final class PatchPass {
         }
         problems.clear();
         int n = sites.size();
-        long[] shapes = sites.shapeArray();
         long total = sites.totalLength();
-        if (total > Integer.MAX_VALUE - 8) {
+        if (total > Integer.MAX_VALUE - 8 - PatchEngine.SLACK) {
             throw new IllegalArgumentException("the table's sites hold more than 2 GiB; split it");
         }
-        if (original.length < total) {
-            original = new byte[(int) total];
+        // The engine's table loop moves short sites as two words, so both arrays have slack.
+        if (original.length < total + PatchEngine.SLACK) {
+            original = new byte[(int) total + PatchEngine.SLACK];
         }
-        if (patched.length < total) {
-            patched = new byte[(int) total];
+        if (patched.length < total + PatchEngine.SLACK) {
+            patched = new byte[(int) total + PatchEngine.SLACK];
         }
         if (outcomes.length < n) {
             outcomes = new byte[n];
@@ -147,13 +147,7 @@ public final class PatchPass {
             PatchEngine.checkBatch(code, rows);
             patchedCount = engine.plan(rows, code, ops, original, patched, outcomes, sink);
         }
-        long[] addresses = sites.addressArray();
-        int at = 0;
-        for (int i = 0; i < n; i++) {
-            int len = SiteTable.lengthOf(shapes[i]);
-            code.writeUnchecked(addresses[i], patched, at, len);
-            at += len;
-        }
+        PatchEngine.writeTable(sites, code, patched);
         keep(code, sites);
         this.ops = ops;
         return patchedCount;

@@ -87,6 +87,44 @@ public final class Bytes {
     }
 
     /**
+     * Copies 16 bytes as two 8-byte moves: for a caller that copies a shorter run this way,
+     * whose destination has room past it and whose source has the bytes to read.
+     *
+     * @param src the source
+     * @param from the first source index
+     * @param dst the destination
+     * @param to the first destination index
+     */
+    public static void copy16(byte[] src, int from, byte[] dst, int to) {
+        long a = (long) LONG.get(src, from);
+        long b = (long) LONG.get(src, from + 8);
+        LONG.set(dst, to, a);
+        LONG.set(dst, to + 8, b);
+    }
+
+    /**
+     * Reads a little-endian 64-bit value.
+     *
+     * @param src the source
+     * @param at the first index
+     * @return the value
+     */
+    public static long getLong(byte[] src, int at) {
+        return (long) LONG.get(src, at);
+    }
+
+    /**
+     * Writes a little-endian 64-bit value.
+     *
+     * @param dst the destination
+     * @param at the first index
+     * @param value the value
+     */
+    public static void putLong(byte[] dst, int at, long value) {
+        LONG.set(dst, at, value);
+    }
+
+    /**
      * Writes a little-endian 32-bit value.
      *
      * @param dst the destination
