@@ -50,7 +50,11 @@
  *     u32 traps, per trap: u64 address, u8 action (1 call, 2 jump, 3 skip, 4 retry), u64 target, u64 ret
  * Plans [0, cycle_start) run once, then [cycle_start, plans) repeat until the run has made
  * min_plans live plans and min_execs executions, or max_ms passed.
- * Result, one line on stdout:
+ * Result on stdout: for each worker that faulted, a line on its first fault (kind is the signal,
+ * int3-outside, int3-unowned or hung; plan is the index of the plan being carried out, started
+ * how many plans had begun; bytes are the site's 16 bytes when the fault was handled):
+ *   fault worker=N kind=K ip=0x.. sp=0x.. site=0x.. plan=P started=S bytes=hex
+ * then one line:
  *   live bits=B threads=T execs=E plans=P quiescent=Q faults=F wrong=W traps=X emulated=M retried=R
  *   late=L sync=membarrier|mprotect ms=S
  */
@@ -137,7 +141,19 @@ struct record {
     uint64_t execs, faults, wrong, traps, emulated, retried, late;
     sigjmp_buf recover;
     int in_run;
+    const struct site *running; /* the site this worker is in */
+    /* The first fault this worker saw, for the report. */
+    int first_kind;             /* 0 none, else a FAULT_ value or the signal number */
+    reg_t first_ip, first_sp;
+    unsigned first_plan;
+    uint64_t first_started;
+    const struct site *first_site;
+    uint8_t first_bytes[16];
 } __attribute__((aligned(128)));
+
+/* Faults that are not a signal from the CPU (signal numbers are below 64). */
+#define FAULT_INT3_OUTSIDE 100 /* an int3 outside the code page or outside a site run */
+#define FAULT_INT3_UNOWNED 101 /* an int3 in the code page no plan owns */
 
 static struct site sites[MAX_SITES];
 static unsigned nsites;
@@ -153,6 +169,8 @@ static int use_membarrier;
 volatile uint32_t stub_pauses;
 static volatile struct plan *current_plan; /* the plan whose traps the handler answers */
 static volatile uint64_t plans_done;       /* bumped after a plan's last sync */
+static volatile unsigned running_plan;     /* index of the plan being carried out, for reports */
+static volatile uint64_t plans_started;    /* plans begun, live and quiescent, for reports */
 static volatile int stop_workers, park_request;
 static volatile int parked;
 static __thread struct record *self;
@@ -269,9 +287,20 @@ static const struct trap *find_trap(const struct plan *p, reg_t address)
     return NULL;
 }
 
-static void fault(void)
+static void fault(int kind, const greg_t *g)
 {
     if (self && self->in_run) {
+        if (!self->first_kind) {
+            self->first_kind = kind;
+            self->first_ip = (reg_t)g[REG_IP];
+            self->first_sp = (reg_t)g[REG_SPX];
+            self->first_plan = running_plan;
+            self->first_started = plans_started;
+            self->first_site = self->running;
+            if (self->running) {
+                memcpy(self->first_bytes, (const void *)(uintptr_t)self->running->address, 16);
+            }
+        }
         self->faults++;
         self->in_run = 0;
         siglongjmp(self->recover, 1);
@@ -287,7 +316,7 @@ static void on_trap(int sig, siginfo_t *info, void *context)
     greg_t *g = uc->uc_mcontext.gregs;
     reg_t at = (reg_t)g[REG_IP] - 1;
     if (!self || !self->in_run || !in_code(at, 1)) {
-        fault();
+        fault(FAULT_INT3_OUTSIDE, g);
     }
     self->traps++;
     uint64_t done = plans_done;
@@ -306,7 +335,7 @@ static void on_trap(int sig, siginfo_t *info, void *context)
             return;
         }
         if (tries == 1000) {
-            fault(); /* an int3 no plan owns */
+            fault(FAULT_INT3_UNOWNED, g); /* an int3 no plan owns */
         }
         sched_yield();
     }
@@ -340,10 +369,9 @@ static void on_trap(int sig, siginfo_t *info, void *context)
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
-    (void)sig;
     (void)info;
-    (void)context;
-    fault();
+    ucontext_t *uc = context;
+    fault(sig, uc->uc_mcontext.gregs);
 }
 
 static void *worker(void *arg)
@@ -373,6 +401,7 @@ static void *worker(void *arg)
             reg_t bad = 0;
             reg_t calls_before = r->stub_a + r->stub_b;
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            r->running = s;
             r->in_run = 1;
             reg_t ax = probe(s->address, x, r, &bad);
             r->in_run = 0;
@@ -409,6 +438,8 @@ static uint64_t total(size_t field)
 
 static void run_plan(struct plan *p)
 {
+    running_plan = (unsigned)(p - plans);
+    plans_started++;
     if (p->quiescent) {
         /* Stop the world: every worker parked at the top of its loop, outside every site. */
         park_request = 1;
@@ -434,6 +465,43 @@ static void run_plan(struct plan *p)
         }
     }
     plans_done++;
+}
+
+/* One line on the first fault a worker saw: what, where, during which plan, the site's bytes then. */
+static void report_fault(unsigned worker, const struct record *r)
+{
+    char kind[32];
+    switch (r->first_kind) {
+    case FAULT_INT3_OUTSIDE:
+        snprintf(kind, sizeof kind, "int3-outside");
+        break;
+    case FAULT_INT3_UNOWNED:
+        snprintf(kind, sizeof kind, "int3-unowned");
+        break;
+    case SIGSEGV:
+        snprintf(kind, sizeof kind, "SIGSEGV");
+        break;
+    case SIGILL:
+        snprintf(kind, sizeof kind, "SIGILL");
+        break;
+    case SIGBUS:
+        snprintf(kind, sizeof kind, "SIGBUS");
+        break;
+    case SIGFPE:
+        snprintf(kind, sizeof kind, "SIGFPE");
+        break;
+    default:
+        snprintf(kind, sizeof kind, "signal%d", r->first_kind);
+        break;
+    }
+    printf("fault worker=%u kind=%s ip=0x%llx sp=0x%llx site=0x%llx plan=%u started=%llu bytes=", worker, kind,
+           (unsigned long long)r->first_ip, (unsigned long long)r->first_sp,
+           (unsigned long long)(r->first_site ? r->first_site->address : 0), r->first_plan,
+           (unsigned long long)r->first_started);
+    for (int k = 0; k < 16; k++) {
+        printf("%02x", r->first_bytes[k]);
+    }
+    printf("\n");
 }
 
 int main(void)
@@ -589,6 +657,17 @@ int main(void)
     if (!hung) {
         for (unsigned i = 0; i < workers; i++) {
             pthread_join(threads[i], NULL);
+        }
+    }
+    for (unsigned i = 0; i < workers; i++) {
+        const struct record *r = &records[i];
+        if (r->first_kind) {
+            report_fault(i, r);
+        }
+        if (r->in_run) {
+            printf("fault worker=%u kind=hung site=0x%llx plan=%u started=%llu\n", i,
+                   (unsigned long long)(r->running ? r->running->address : 0), running_plan,
+                   (unsigned long long)plans_started);
         }
     }
     printf("live bits=%d threads=%u execs=%llu plans=%llu quiescent=%llu faults=%llu wrong=%llu traps=%llu"

@@ -169,6 +169,17 @@ final class LiveHarness {
         return s;
     }
 
+    /** {@return the name of the plan a harness fault line gives as {@code plan=K}} */
+    private static String planName(List<Plan> plans, String faultLine) {
+        for (String part : faultLine.split(" ")) {
+            if (part.startsWith("plan=")) {
+                int k = Integer.parseInt(part.substring(5));
+                return k < plans.size() ? "during " + plans.get(k).name() : "no such plan";
+            }
+        }
+        return "plan unknown";
+    }
+
     /** Runs {@code s} with its plans passed through {@code edit}; returns the harness's report. */
     Result run(Scenario s, UnaryOperator<List<Plan>> edit, int workers, long minPlans, long minExecs, int maxMs,
             int flags, int stubPauses) {
@@ -227,10 +238,16 @@ final class LiveHarness {
             }
             out.flush();
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
+            // First a line per worker that faulted (what, where, during which plan), then the totals.
+            StringBuilder faults = new StringBuilder();
             String line = r.readLine();
+            while (line != null && line.startsWith("fault ")) {
+                faults.append('\n').append(line).append(" (").append(planName(plans, line)).append(')');
+                line = r.readLine();
+            }
             process.waitFor(10, TimeUnit.SECONDS);
             if (line == null || !line.startsWith("live ")) {
-                throw new IllegalStateException("pvlive (" + isa + ") reported nothing: " + pipe.exitStatus());
+                throw new IllegalStateException("pvlive (" + isa + ") reported nothing: " + pipe.exitStatus() + faults);
             }
             Map<String, String> kv = new HashMap<>();
             for (String part : line.substring(5).split(" ")) {
@@ -241,7 +258,7 @@ final class LiveHarness {
                     Long.parseLong(kv.get("plans")), Long.parseLong(kv.get("quiescent")),
                     Long.parseLong(kv.get("faults")), Long.parseLong(kv.get("wrong")), Long.parseLong(kv.get("traps")),
                     Long.parseLong(kv.get("emulated")), Long.parseLong(kv.get("retried")),
-                    Long.parseLong(kv.get("late")), kv.get("sync"), Long.parseLong(kv.get("ms")), line);
+                    Long.parseLong(kv.get("late")), kv.get("sync"), Long.parseLong(kv.get("ms")), line + faults);
         } catch (IOException e) {
             throw new UncheckedIOException("pvlive (" + isa + ") stopped: " + pipe.exitStatus(), e);
         } catch (InterruptedException e) {
