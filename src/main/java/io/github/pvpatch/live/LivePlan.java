@@ -10,10 +10,16 @@ import java.util.Map;
  * ({@code text_poke_bp}), for a batch of sites.
  *
  * <ol>
- * <li>{@code CC} (int3) over the first byte of every site that changes more than one byte; sync;
+ * <li>{@code CC} (int3) over the first byte of every site that changes; sync;
  * <li>the changed bytes after the first; sync;
- * <li>the new first bytes, and the one byte of every site that changes only one; sync.
+ * <li>the new first bytes; sync.
  * </ol>
+ *
+ * <p>A site whose only change is an int3 written over its first byte, or removed from it, takes
+ * that one write in the last phase: it is the protocol's own step, the one write the SDM lets
+ * other CPUs see unsynchronized. Any other change, even of one byte (a call's rel32, an opcode),
+ * goes under an int3, as Linux does it: an instruction modified while another CPU may fetch it,
+ * without that CPU serializing first, executes unpredictably.
  *
  * <p>While it runs, a CPU that reaches a site's start traps on the int3; the host's trap handler
  * asks {@link #resolve(long)} what it does. A plan is live only if no point inside a site where a

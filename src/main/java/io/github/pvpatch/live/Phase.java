@@ -5,11 +5,14 @@ package io.github.pvpatch.live;
  * Between two syncs the writes of one phase may become visible in any order.
  */
 public enum Phase {
-    /** {@code CC} (int3) over the first byte of every site that changes more than one byte. */
+    /** {@code CC} (int3) over the first byte of every site that changes. */
     INT3,
     /** The new bytes after the first, while the int3 guards the site's entry. */
     TAIL,
-    /** The new first byte, which removes the int3; and every site that changes one byte only. */
+    /**
+     * The new first byte, which removes the int3; and the one write of a site whose only change
+     * is an int3 written over its first byte or removed from it.
+     */
     FIRST_BYTE,
     /** A plain copy of a {@link QuiescentPlan}: only while no CPU runs the code. */
     PLAIN

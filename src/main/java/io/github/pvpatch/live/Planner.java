@@ -100,15 +100,21 @@ final class Planner {
             plain.add(Step.write(Phase.PLAIN, a + first, Arrays.copyOfRange(t, first, last + 1)));
             plainRanges.add(new ByteRange(a + first, last - first + 1));
             checkPoints(site, c, t, before.earlierReturnOffsets(i), violations);
-            if (changed == 1) {
-                // One byte is written atomically: every CPU sees the old or the new byte.
-                firsts.add(Step.write(Phase.FIRST_BYTE, a + first, new byte[] {t[first]}));
-                liveRanges.add(new ByteRange(a + first, 1));
+            if (changed == 1 && first == 0 && (c[0] == INT3 || t[0] == INT3)) {
+                // Writing an int3 over the first byte, or the first byte back over one, is the one
+                // write the SDM's cross-modifying-code rule lets other CPUs see without a sync
+                // first: it is the protocol's own step. Any other byte, even one alone, changes an
+                // instruction a CPU may be fetching, which is unpredictable (unsynchronized XMC),
+                // so it goes under an int3 like the rest.
+                firsts.add(Step.write(Phase.FIRST_BYTE, a, new byte[] {t[0]}));
+                liveRanges.add(new ByteRange(a, 1));
                 continue;
             }
             int3.add(Step.write(Phase.INT3, a, new byte[] {INT3}));
             int from = Math.max(1, first);
-            tails.add(Step.write(Phase.TAIL, a + from, Arrays.copyOfRange(t, from, last + 1)));
+            if (from <= last) {
+                tails.add(Step.write(Phase.TAIL, a + from, Arrays.copyOfRange(t, from, last + 1)));
+            }
             firsts.add(Step.write(Phase.FIRST_BYTE, a, new byte[] {t[0]}));
             liveRanges.add(new ByteRange(a, last + 1));
             TrapAction action = resolution(site, t, last);
@@ -126,8 +132,10 @@ final class Planner {
         if (!int3.isEmpty()) {
             steps.addAll(int3);
             steps.add(Step.sync(Phase.INT3));
-            steps.addAll(tails);
-            steps.add(Step.sync(Phase.TAIL));
+            if (!tails.isEmpty()) {
+                steps.addAll(tails);
+                steps.add(Step.sync(Phase.TAIL));
+            }
         }
         if (!firsts.isEmpty()) {
             steps.addAll(firsts);

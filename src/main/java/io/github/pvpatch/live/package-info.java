@@ -5,7 +5,8 @@
  * or a {@link io.github.pvpatch.Journal} (patch, revert, re-patch) through a
  * {@link io.github.pvpatch.live.SiteState}. It is either a {@link io.github.pvpatch.live.LivePlan}
  * (the int3 protocol of Linux's {@code text_poke_bp}: int3 on each site's first byte, sync; the
- * bytes after the first, sync; the first byte, sync; a site that changes one byte in one step),
+ * bytes after the first, sync; the first byte, sync; only an int3 written over or removed from a
+ * site's first byte takes one step),
  * carried out through a {@link io.github.pvpatch.live.LiveHost} the host implements, with a trap
  * resolver ({@link io.github.pvpatch.live.LivePlan#resolve(long)}) for the host's int3 handler; or a
  * {@link io.github.pvpatch.live.QuiescentPlan}, when a point inside a site where a CPU may be or

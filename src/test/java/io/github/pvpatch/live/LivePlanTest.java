@@ -111,16 +111,42 @@ class LivePlanTest {
     }
 
     @Test
-    void aSiteThatChangesOneByteTakesOneStep() {
+    void aSiteThatChangesOneByteOfAnInstructionStillGoesUnderAnInt3() {
+        // One byte of the call's rel32: a CPU may be fetching the call while it changes, which the
+        // SDM calls unsynchronized cross-modifying code. The int3 keeps every CPU out meanwhile.
         SiteState patched = SiteState.patched(directCall());
         byte[] target = patched.bytes(0);
         target[4] ^= 0x01;
         LivePlan live = patched.toBytes(List.of(target), Transition.REPATCH).requireLive();
-        assertEquals("[write(FIRST_BYTE 0x10000044 f1), sync(FIRST_BYTE)]", live.steps().toString());
-        assertEquals(List.of(new ByteRange(A + 4, 1)), live.writtenRanges());
-        assertEquals(List.of(), live.trapAddresses());
+        assertEquals("[write(INT3 0x10000040 cc), sync(INT3), write(TAIL 0x10000044 f1), sync(TAIL),"
+                + " write(FIRST_BYTE 0x10000040 e8), sync(FIRST_BYTE)]", live.steps().toString());
+        assertEquals(List.of(new ByteRange(A, 5)), live.writtenRanges());
+        assertEquals(List.of(A), live.trapAddresses());
+        assertEquals(new TrapAction.EmulateCall(T1 + 0x01000000L, A + 5), live.resolve(A));
+        // One opcode byte, no tail: int3, sync, the new first byte, sync.
+        byte[] opcode = patched.bytes(0);
+        opcode[5] = (byte) 0x90;
+        opcode[0] = (byte) 0xe9;   // call rel32 into jmp rel32, same target
+        LivePlan jump = patched.toBytes(List.of(opcode), Transition.REPATCH).requireLive();
+        assertEquals("[write(INT3 0x10000040 cc), sync(INT3), write(FIRST_BYTE 0x10000040 e9), sync(FIRST_BYTE)]",
+                jump.steps().toString());
+        assertEquals(new TrapAction.EmulateJump(T1), jump.resolve(A));
         // No change, no step.
         assertEquals(List.of(), patched.toBytes(List.of(patched.bytes(0)), Transition.REPATCH).steps());
+    }
+
+    @Test
+    void onlyAnInt3WrittenOverTheFirstByteOrRemovedFromItTakesOneStep() {
+        SiteState patched = SiteState.patched(directCall());
+        byte[] trap = patched.bytes(0);
+        trap[0] = (byte) 0xcc;
+        LivePlan arm = patched.toBytes(List.of(trap), Transition.REPATCH).requireLive();
+        assertEquals("[write(FIRST_BYTE 0x10000040 cc), sync(FIRST_BYTE)]", arm.steps().toString());
+        assertEquals(List.of(new ByteRange(A, 1)), arm.writtenRanges());
+        assertEquals(List.of(), arm.trapAddresses());
+        LivePlan disarm = arm.after().toBytes(List.of(patched.bytes(0)), Transition.REPATCH).requireLive();
+        assertEquals("[write(FIRST_BYTE 0x10000040 e8), sync(FIRST_BYTE)]", disarm.steps().toString());
+        assertEquals(List.of(), disarm.trapAddresses());
     }
 
     @Test

@@ -23,6 +23,7 @@ import io.github.pvpatch.live.Phase;
 import io.github.pvpatch.live.QuiescentPlan;
 import io.github.pvpatch.live.SiteState;
 import io.github.pvpatch.live.Step;
+import io.github.pvpatch.live.Transition;
 import io.github.pvpatch.live.TrapAction;
 import io.github.pvpatch.live.WritePlan;
 import io.github.pvpatch.x86.NopTable;
@@ -121,7 +122,7 @@ class LiveClaimsTest {
     }
 
     @Test
-    void aSiteThatChangesOneByteTakesOneStep() {
+    void aSiteThatChangesOneOpcodeByteStillGoesUnderAnInt3() {
         for (Isa isa : Isa.values()) {
             Ram r = new Ram();
             PatchPlan plan = plan(isa, r, SiteKind.CALL, Op.nativeCode("fa", ClobberSet.none()));   // cli
@@ -130,15 +131,25 @@ class LiveClaimsTest {
             assertEquals((byte) 0xfa, r.site()[0]);
             WritePlan sti = patch.after().toOps(OpsTable.builder().put(0, Op.nativeCode("fb", ClobberSet.none())).build(),
                     PatchOptions.defaults());
+            // README: only an int3 written over or removed from the first byte takes one step.
             LivePlan one = assertInstanceOf(LivePlan.class, sti);
             List<Step> steps = one.steps();
-            assertEquals(2, steps.size(), steps.toString());
-            assertEquals(Step.write(Phase.FIRST_BYTE, SITE, new byte[] {(byte) 0xfb}), steps.get(0));
+            assertEquals(4, steps.size(), steps.toString());
+            assertEquals(Step.write(Phase.INT3, SITE, new byte[] {(byte) 0xcc}), steps.get(0));
             assertTrue(steps.get(1).isSync());
-            assertEquals(List.of(), one.trapAddresses());
-            assertEquals(new TrapAction.NotOurs(), one.resolve(SITE));
+            assertEquals(Step.write(Phase.FIRST_BYTE, SITE, new byte[] {(byte) 0xfb}), steps.get(2));
+            assertTrue(steps.get(3).isSync());
+            assertEquals(List.of(SITE), one.trapAddresses());
+            assertEquals(new TrapAction.Retry(SITE), one.resolve(SITE));
             one.execute(r);
             assertEquals((byte) 0xfb, r.site()[0]);
+            // An int3 over the first byte, and off it again: one write each.
+            WritePlan arm = one.after().toBytes(List.of(withFirst(r.site(), (byte) 0xcc)), Transition.REPATCH);
+            assertEquals(List.of(Step.write(Phase.FIRST_BYTE, SITE, new byte[] {(byte) 0xcc}), Step.sync(Phase.FIRST_BYTE)),
+                    arm.steps());
+            WritePlan disarm = arm.after().toBytes(List.of(withFirst(r.site(), (byte) 0xfb)), Transition.REPATCH);
+            assertEquals(List.of(Step.write(Phase.FIRST_BYTE, SITE, new byte[] {(byte) 0xfb}), Step.sync(Phase.FIRST_BYTE)),
+                    disarm.steps());
         }
     }
 
@@ -193,5 +204,11 @@ class LiveClaimsTest {
             live.execute(r);
             assertArrayEquals(original, r.site());
         }
+    }
+
+    private static byte[] withFirst(byte[] site, byte first) {
+        byte[] out = site.clone();
+        out[0] = first;
+        return out;
     }
 }
