@@ -292,8 +292,8 @@ public final class Main {
         return sb.toString();
     }
 
-    private static final String TRAILER = "\nimages: vmlinux or module (.ko) ELF files, or vmlinuz bzImages (gzip, LZ4,"
-            + " XZ or zstd payloads)\n"
+    private static final String TRAILER = "\nimages: vmlinux or module (.ko) ELF files, modules compressed whole (.ko.gz,"
+            + " .ko.xz, .ko.zst),\n  or vmlinuz bzImages (gzip, LZ4, XZ or zstd payloads)\n"
             + "exit status: 0 success; 1 bad input or a refused patch, one line on standard error naming the file;\n"
             + "  2 bad usage. diff follows diff(1): 0 the sites are the same, 1 they differ, 2 trouble\n";
 
