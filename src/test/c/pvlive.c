@@ -471,28 +471,17 @@ static void run_plan(struct plan *p)
 static void report_fault(unsigned worker, const struct record *r)
 {
     char kind[32];
-    switch (r->first_kind) {
-    case FAULT_INT3_OUTSIDE:
-        snprintf(kind, sizeof kind, "int3-outside");
-        break;
-    case FAULT_INT3_UNOWNED:
-        snprintf(kind, sizeof kind, "int3-unowned");
-        break;
-    case SIGSEGV:
-        snprintf(kind, sizeof kind, "SIGSEGV");
-        break;
-    case SIGILL:
-        snprintf(kind, sizeof kind, "SIGILL");
-        break;
-    case SIGBUS:
-        snprintf(kind, sizeof kind, "SIGBUS");
-        break;
-    case SIGFPE:
-        snprintf(kind, sizeof kind, "SIGFPE");
-        break;
-    default:
+    const char *name = r->first_kind == FAULT_INT3_OUTSIDE ? "int3-outside"
+                       : r->first_kind == FAULT_INT3_UNOWNED ? "int3-unowned"
+                       : r->first_kind == SIGSEGV ? "SIGSEGV"
+                       : r->first_kind == SIGILL ? "SIGILL"
+                       : r->first_kind == SIGBUS ? "SIGBUS"
+                       : r->first_kind == SIGFPE ? "SIGFPE"
+                       : NULL;
+    if (name) {
+        snprintf(kind, sizeof kind, "%s", name);
+    } else {
         snprintf(kind, sizeof kind, "signal%d", r->first_kind);
-        break;
     }
     printf("fault worker=%u kind=%s ip=0x%llx sp=0x%llx site=0x%llx plan=%u started=%llu bytes=", worker, kind,
            (unsigned long long)r->first_ip, (unsigned long long)r->first_sp,
