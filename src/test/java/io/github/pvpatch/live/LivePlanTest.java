@@ -334,4 +334,40 @@ class LivePlanTest {
                 a -> new TrapAction.Retry(a));
         assertTrue(bad != null && bad.contains("point=0x10000045"), bad);
     }
+
+    @Test
+    void theModelCheckCatchesOneByteOfAnInstructionChangedWithoutAnInt3() {
+        // What the planner used to do for a one-byte change: write it straight over a call a CPU may
+        // be fetching. Every byte state is a whole old or new call, so only the XMC rule sees it.
+        PatchPlan plan = directCall();
+        byte[] text = plan.code().read(BASE, 0x100);
+        System.arraycopy(plan.patchedBytes(0), 0, text, (int) (A - BASE), 6);
+        byte[] target = plan.patchedBytes(0);
+        target[4] ^= 0x01;
+        List<Step> oneStep = List.of(Step.write(Phase.FIRST_BYTE, A + 4, new byte[] {target[4]}),
+                Step.sync(Phase.FIRST_BYTE));
+        ModelCheck check = new ModelCheck();
+        String bad = check.check(BASE, text, plan.sites(), List.of(), List.of(target), oneStep,
+                a -> new TrapAction.NotOurs());
+        assertTrue(bad != null && bad.contains("point=0x10000040") && bad.contains("unsynchronized cross-modifying code")
+                && bad.contains("byte 0x10000044"), bad);
+        // So does an opcode byte changed in place (call into jmp), and a tail written in the same phase
+        // as the int3 that should guard it.
+        byte[] jump = plan.patchedBytes(0);
+        jump[0] = (byte) 0xe9;
+        String opcode = check.check(BASE, text, plan.sites(), List.of(), List.of(jump),
+                List.of(Step.write(Phase.FIRST_BYTE, A, new byte[] {(byte) 0xe9}), Step.sync(Phase.FIRST_BYTE)),
+                a -> new TrapAction.NotOurs());
+        assertTrue(opcode != null && opcode.contains("a first byte may only become or stop being an int3"), opcode);
+        String sameTime = check.check(BASE, text, plan.sites(), List.of(), List.of(target),
+                List.of(Step.write(Phase.INT3, A, new byte[] {(byte) 0xcc}), Step.write(Phase.TAIL, A + 4,
+                        new byte[] {target[4]}), Step.sync(Phase.TAIL), Step.write(Phase.FIRST_BYTE, A,
+                                new byte[] {(byte) 0xe8}), Step.sync(Phase.FIRST_BYTE)),
+                a -> new TrapAction.EmulateCall(T1 + 0x01000000L, A + 5));
+        assertTrue(sameTime != null && sameTime.contains("no int3 guards it since the last sync"), sameTime);
+        // The planner's plan for the same bytes keeps the rule.
+        LivePlan live = SiteState.patched(plan).toBytes(List.of(target), Transition.REPATCH).requireLive();
+        assertNull(check.check(BASE, text, plan.sites(), List.of(List.of(plan.originalBytes(0))), List.of(target),
+                live.steps(), live::resolve));
+    }
 }

@@ -24,7 +24,10 @@ import java.util.function.LongFunction;
  * address of a call in them or in bytes held earlier), the instruction decoded there must be the
  * whole old instruction, the whole new one, or an int3; an int3 at a site's start must be one the
  * resolver answers for, and an emulation must match the new instruction and continue on bytes the
- * plan never changes. States are enumerated per point over the in-flight bytes of its 15-byte
+ * plan never changes. And no phase may modify an instruction a CPU may be fetching, other than an
+ * int3 written over its first byte or removed from it, unless an int3 has guarded it since the
+ * last sync (the SDM's cross-modifying-code rule, see {@link #crossModifying}). States are
+ * enumerated per point over the in-flight bytes of its 15-byte
  * window; once the bytes fixed so far decode to a whole instruction, all completions are counted
  * with one decode.
  */
@@ -147,7 +150,59 @@ final class ModelCheck {
                 return bad;
             }
         }
+        // After the byte states, so a plan that tears an instruction is reported as torn.
+        return crossModifying(dec, base, mem, inFlight, points);
+    }
+
+    /**
+     * The SDM's cross-modifying-code rule, which the byte-state enumeration cannot see: a CPU may
+     * be fetching an instruction while it changes, and unless that CPU serialized after the
+     * change it may run a mix of old and new bytes, or worse (Intel's errata: unpredictable). So
+     * between two syncs no byte of an instruction a CPU may be at changes, save one: its first
+     * byte may become an int3 or stop being one. Bytes after the first may change while an int3
+     * written before the last sync guards the instruction.
+     *
+     * @return null when the phase keeps the rule, else the first instruction it modifies unsynchronized
+     */
+    private static String crossModifying(ZydisDecoder dec, long base, byte[] mem, TreeMap<Integer, Byte> inFlight,
+            TreeMap<Long, PatchSite> points) {
+        if (inFlight.isEmpty()) {
+            return null;
+        }
+        byte[] end = mem.clone();
+        inFlight.forEach((at, v) -> end[at] = v);
+        for (long p : points.keySet()) {
+            int at = off(base, p);
+            // The site holding the point: an instruction that runs past its end is generated junk
+            // (see malformed), and the bytes past the end are another site's, checked at its start.
+            PatchSite holder = null;
+            for (PatchSite s : points.values()) {
+                holder = s.address() <= p && p < s.addressAfter() ? s : holder;
+            }
+            if (holder == null) {
+                continue;
+            }
+            int len = Math.min(Math.max(length(dec, mem, at, p), length(dec, end, at, p)),
+                    off(base, holder.addressAfter()) - at);
+            boolean guarded = mem[at] == (byte) 0xCC && !inFlight.containsKey(at);
+            for (int x : inFlight.subMap(at, true, at + len, false).keySet()) {
+                boolean ok = x == at ? mem[at] == (byte) 0xCC || inFlight.get(at) == (byte) 0xCC : guarded;
+                if (!ok) {
+                    return "point=0x" + Long.toHexString(p) + " of " + points.get(p) + ": unsynchronized"
+                            + " cross-modifying code, byte 0x" + Long.toHexString(base + x) + " of the instruction "
+                            + Hex.of(mem, at, Math.min(mem.length, at + len)) + " changes to "
+                            + Hex.of(new byte[] {inFlight.get(x)}) + " while a CPU may fetch it"
+                            + (x == at ? " (a first byte may only become or stop being an int3)"
+                                    : " (no int3 guards it since the last sync)");
+                }
+            }
+        }
         return null;
+    }
+
+    /** {@return the length of the instruction at {@code at}, or 1 where no instruction decodes} */
+    private static int length(ZydisDecoder dec, byte[] code, int at, long p) {
+        return dec.decode(code, at, Math.min(WINDOW, code.length - at), p).map(Instruction::length).orElse(1);
     }
 
     private String explore(ZydisDecoder dec, long base, long p, byte[] state, List<Integer> window, int k,
