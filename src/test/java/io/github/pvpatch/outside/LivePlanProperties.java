@@ -218,7 +218,10 @@ class LivePlanProperties {
             for (int k = 0; k < from.length; k++) {
                 changed += from[k] != to[k] ? 1 : 0;
             }
-            if (changed > 1) {
+            // README: only an int3 written over or removed from the first byte takes one step; any
+            // other change, even of one byte, goes under an int3.
+            boolean int3OnOrOff = changed == 1 && from[0] != to[0] && (from[0] == (byte) 0xCC || to[0] == (byte) 0xCC);
+            if (changed > 0 && !int3OnOrOff) {
                 assertTrue(int3s.contains(p.address()), "int3 over the first byte of site " + p + ": " + steps);
                 assertTrue(firstBytes.contains(p.address()), "the new first byte is written last: " + steps);
                 TrapAction a = live.resolve(p.address());
@@ -226,7 +229,8 @@ class LivePlanProperties {
                 assertFalse(a instanceof TrapAction.NotOurs, "the int3 at " + p + " is ours");
                 checkAnswer(live, p, to, a);
             } else {
-                assertFalse(int3s.contains(p.address()), "a site changing " + changed + " bytes takes no int3");
+                assertFalse(int3s.contains(p.address()), "a site changing " + changed + " bytes"
+                        + (int3OnOrOff ? " (an int3 on or off its first byte)" : "") + " takes no int3");
             }
             assertEquals(new TrapAction.NotOurs(), live.resolve(p.address() + 1), "no int3 is written mid-site");
         }
