@@ -31,6 +31,8 @@ import java.util.Map;
  * being replaced, or at the return address of a call the site holds or held (as the {@link
  * SiteState} remembers) executes, in every intermediate state, either the whole old instruction
  * there, the whole new one, or the int3; an int3 resolved as told ends up running the new code.
+ * Between two syncs no byte of an instruction such a CPU may be fetching changes, except its first
+ * byte becoming or ceasing to be an int3, unless an int3 written before the last sync guards it.
  * It does not cover code that jumps into a site's middle from outside, nor an int3 the old bytes
  * themselves start with. Immutable and thread-safe; {@link #resolve} allocates nothing.
  */
