@@ -5,7 +5,10 @@ package io.github.pvpatch.live;
  * Between two syncs the writes of one phase may become visible in any order.
  */
 public enum Phase {
-    /** {@code CC} (int3) over the first byte of every site that changes. */
+    /**
+     * {@code CC} (int3) over the first byte of every site that changes, save one whose only change
+     * is an int3 written over its first byte or removed from it.
+     */
     INT3,
     /** The new bytes after the first, while the int3 guards the site's entry. */
     TAIL,
