@@ -4,11 +4,16 @@ import io.github.pvpatch.arch.Isa;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,15 +43,12 @@ public final class HarnessPipe {
      * be the ISA's.
      */
     public static HarnessPipe start(String name, Isa isa, long magic) {
-        Path dir = Path.of(System.getProperty("pvpatch.harness.dir", "target/test-harness"));
-        Path exe = dir.resolve(name + (isa == Isa.X86_32 ? "32" : "64"));
-        if (!Files.isExecutable(exe)) {
-            throw new IllegalStateException(exe + " is missing: the test build makes it (src/build/build-harness.sh),"
-                    + " and the i386 one needs gcc -m32 (Debian: gcc-12-multilib)");
-        }
+        Path exe = executable(name, isa);
+        List<String> command = new ArrayList<>(launcher(exe, magic));
+        command.add(exe.toString());
         try {
             HarnessPipe pipe = new HarnessPipe(name, isa,
-                    new ProcessBuilder(exe.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+                    new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
             if (pipe.u32() != magic) {
                 throw new IOException(name + ": bad handshake");
             }
@@ -57,6 +59,76 @@ public final class HarnessPipe {
             return pipe;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@return whether harness {@code name} for {@code isa} runs under QEMU's user-mode emulator
+     * here, not on the CPU itself} See {@link #launcher}.
+     */
+    public static boolean emulated(String name, Isa isa, long magic) {
+        return !launcher(executable(name, isa), magic).isEmpty();
+    }
+
+    private static Path executable(String name, Isa isa) {
+        Path dir = Path.of(System.getProperty("pvpatch.harness.dir", "target/test-harness"));
+        Path exe = dir.resolve(name + (isa == Isa.X86_32 ? "32" : "64"));
+        if (!Files.isExecutable(exe)) {
+            throw new IllegalStateException(exe + " is missing: the test build makes it (src/build/build-harness.sh),"
+                    + " and the i386 one needs gcc -m32 (Debian: gcc-12-multilib)");
+        }
+        return exe;
+    }
+
+    /** The way each harness executable is started, found once per executable; see {@link #launcher}. */
+    private static final Map<Path, List<String>> LAUNCHERS = new ConcurrentHashMap<>();
+
+    /**
+     * {@return what goes before {@code exe} on its command line: nothing when this kernel runs it,
+     * else {@code qemu-i386-static} (or {@code qemu-i386}) from {@code PATH}} A 64-bit kernel built
+     * without IA32 emulation (some virtual machines' kernels are) refuses a 32-bit executable with
+     * "Exec format error"; QEMU's user-mode emulator then runs the i386 harness instead, still real
+     * machine code, decoded by a translator we did not write. Which one was taken is printed once.
+     *
+     * @throws IllegalStateException if neither runs the harness's handshake
+     */
+    static List<String> launcher(Path exe, long magic) {
+        return LAUNCHERS.computeIfAbsent(exe, e -> {
+            if (handshakes(List.of(e.toString()), magic)) {
+                return List.of();
+            }
+            for (String qemu : List.of("qemu-i386-static", "qemu-i386")) {
+                for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+                    Path q = Path.of(dir.isEmpty() ? "." : dir, qemu);
+                    if (Files.isExecutable(q) && handshakes(List.of(q.toString(), e.toString()), magic)) {
+                        System.out.println("harness: " + e.getFileName() + " runs under " + q
+                                + " (this kernel does not run it: no IA32 emulation)");
+                        return List.of(q.toString());
+                    }
+                }
+            }
+            throw new IllegalStateException(e + " does not run here, nor under qemu-i386-static or qemu-i386:"
+                    + " this kernel runs no 32-bit programs (no IA32 emulation); install Debian's"
+                    + " qemu-user-static (.ci/run does)");
+        });
+    }
+
+    /** {@return whether {@code command}, with no input, writes {@code magic} first} */
+    private static boolean handshakes(List<String> command, long magic) {
+        try {
+            Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] b = p.getInputStream().readNBytes(4);
+            p.getInputStream().transferTo(OutputStream.nullOutputStream());
+            p.waitFor(10, TimeUnit.SECONDS);
+            p.destroyForcibly();
+            return b.length == 4
+                    && ((b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24) == magic;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
