@@ -164,15 +164,17 @@ final class PatchEngine {
 
     /**
      * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
-     * in address order: the batch rules, the read of each row's current bytes and the stamping of
-     * its shape's template fused into one walk over the table's columns, with the patcher called
-     * only for the first row of a shape. It decides nothing itself: at the first row that breaks a
-     * batch rule, or that the patcher refuses, it gives way (returns -1 having written only the
-     * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
-     * report exactly what they always do.
+     * in address order: the batch rules and the stamping of each row's shape's template fused into
+     * one walk over the table's columns, with the patcher called only for the first row of a shape.
+     * It decides nothing itself: at the first row that breaks a batch rule, or that the patcher
+     * refuses, it gives way (returns -1 having written only the working arrays), and
+     * {@link #checkBatch} then {@link #plan} run over the whole batch and report exactly what they
+     * always do. When it returns a count, {@code original} is not complete (only the rows the
+     * patcher saw were read into it): the pass must be written with {@link #writeTableKeeping},
+     * which reads every row's bytes as it writes them.
      *
-     * <p>A site of up to {@link #SLACK} bytes is read and stamped as two (up to 16 bytes) or four
-     * 8-byte words, with no further branch on its length: what lands past its end in {@code original} and {@code patched} is
+     * <p>A template of up to {@link #SLACK} bytes is stamped as two (up to 16 bytes) or four 8-byte
+     * words, with no further branch on its length: what lands past its end in {@code patched} is
      * overwritten by the next site's bytes, or falls in the slack both arrays must have past the
      * batch's total length (without it, the loop gives way at once).
      *
@@ -217,6 +219,35 @@ final class PatchEngine {
     }
 
     /**
+     * Writes a table pass {@link #planTable} planned (it returned a count, not -1): for each row, in
+     * row order, first its current bytes from {@code code} into {@code original}, then its
+     * {@code length} bytes of {@code patched} over them. The plan left {@code original} to this
+     * walk, which touches each row's bytes once where reading them in the plan touched them twice.
+     * A row of up to 16 bytes is read as two 8-byte words when the array has them: the bytes past
+     * its end land in {@code original} where the next row's are read next (the rows are in address
+     * order, so those bytes are not written yet), or in its slack.
+     */
+    static void writeTableKeeping(SiteTable table, CodeBuffer code, byte[] patched, byte[] original) {
+        long[] address = table.addressArray();
+        long[] shape = table.shapeArray();
+        int n = table.size();
+        byte[] mem = code.arrayOrNull();
+        long memBase = code.baseAddress() - code.arrayOffset();   // the address of mem[0]
+        int wordsEnd = mem.length - 16;
+        for (int i = 0, at = 0; i < n; i++) {
+            int len = SiteTable.lengthOf(shape[i]);
+            int to = (int) (address[i] - memBase);
+            if (len <= 16 && to <= wordsEnd) {
+                Bytes.copy16(mem, to, original, at);
+            } else {
+                Bytes.copy(mem, to, original, at, len);
+            }
+            Bytes.copy(patched, at, mem, to, len);
+            at += len;
+        }
+    }
+
+    /**
      * {@link #planTable}'s walk: {@link #fastRows} takes every row it can, and each row it stops
      * at is planned here in full (the batch rules, the read, the cache or the patcher).
      */
@@ -229,7 +260,7 @@ final class PatchEngine {
         int at = 0;
         long prevEnd = 0;   // the offset just past the previous row
         while (true) {
-            i = fastRows(table, mem, memOffset, base, size, original, patched, strategies, i, at, prevEnd);
+            i = fastRows(table, base, size, patched, strategies, i, at, prevEnd);
             at = fastAt;
             if (i == n) {
                 return n;
@@ -262,17 +293,15 @@ final class PatchEngine {
     /**
      * Plans rows from {@code i} on (at {@code at} in the working arrays, the previous row ending at
      * offset {@code prevEnd}) for as long as each is one of the common case: it keeps the batch
-     * rules, lies at least {@link #SLACK} bytes before the buffer's end, has at most {@link #SLACK}
-     * bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
+     * rules, has at most {@link #SLACK} bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
      * reach. The loop calls nothing, so the JIT keeps its values in registers (the JVM saves no
      * register across a call). {@return the first row it did not plan, or the row count}, with
      * its place in the working arrays in {@link #fastAt}.
      */
-    private int fastRows(SiteTable table, byte[] mem, int memOffset, long base, long size, byte[] original,
-            byte[] patched, byte[] strategies, int i, int at, long prevEnd) {
+    private int fastRows(SiteTable table, long base, long size, byte[] patched, byte[] strategies, int i, int at,
+            long prevEnd) {
         long[] address = table.addressArray();
         long[] shape = table.shapeArray();
-        Isa isa = table.isa();
         Templates.Entry[] recent = templates.byType;
         int n = table.size();
         for (; i < n; i++) {
@@ -280,8 +309,8 @@ final class PatchEngine {
             int len = SiteTable.lengthOf(key);
             long a = address[i];
             long offset = a - base;
-            // The batch rules as in tableLoop, and room for the words past the site's start.
-            if ((offset | size - len - offset | offset - prevEnd | size - SLACK - offset | SLACK - len) < 0) {
+            // The batch rules as in tableLoop, and a template that fits the words.
+            if ((offset | size - len - offset | offset - prevEnd | SLACK - len) < 0) {
                 break;
             }
             int type = SiteTable.typeOf(key);
@@ -292,27 +321,21 @@ final class PatchEngine {
             if (e == null || e.key != key) {
                 break;
             }
-            int branchAt = e.branchAt;
-            long site = a + branchAt;
-            if (branchAt >= 0 && !Encodings.reachesRel32(isa, site, e.target)) {
+            // The branch's reach, as one unsigned test on the row's address (always true without a branch).
+            if (!e.reaches(a)) {
                 break;
             }
-            int from = memOffset + (int) offset;
             if (len <= SLACK / 2) {
-                Bytes.copy16(mem, from, original, at);
                 Bytes.putLong(patched, at, e.w0);
                 Bytes.putLong(patched, at + 8, e.w1);
             } else {
-                Bytes.copy16(mem, from, original, at);
-                Bytes.copy16(mem, from + 16, original, at + 16);
                 Bytes.putLong(patched, at, e.w0);
                 Bytes.putLong(patched, at + 8, e.w1);
                 Bytes.putLong(patched, at + 16, e.w2);
                 Bytes.putLong(patched, at + 24, e.w3);
             }
-            if (branchAt >= 0) {
-                Bytes.putInt(patched, at + branchAt + 1, (int) Encodings.rel32Displacement(site, e.target));
-            }
+            // The branch's displacement; without a branch, the template's first four bytes again.
+            Bytes.putInt(patched, at + e.fixAt, e.fix(a));
             strategies[i] = (byte) e.ordinal;
             prevEnd = offset + len;
             at += len;
@@ -379,7 +402,7 @@ final class PatchEngine {
             check.checkPatched(writer.site(), op, s, original, at, patched, at);
         }
         if (cached && writer.isTemplate()) {
-            templates.put(key, op, s, patched, at, len, writer.branchAt(), writer.branchTarget());
+            templates.put(key, op, isa, s, patched, at, len, writer.branchAt(), writer.branchTarget());
         }
         return s;
     }
@@ -407,7 +430,7 @@ final class PatchEngine {
             }
         }
 
-        private static final class Entry {
+        static final class Entry {
             long key;
             Op op;
             byte[] bytes;
@@ -422,6 +445,63 @@ final class PatchEngine {
             long w1;
             long w2;
             long w3;
+            /**
+             * Whether {@link PatchEngine#fastRows} may stamp it: a wide template whose branch, if it has
+             * one, reaches from some row (an i386 branch to a target past 4 GiB reaches from none).
+             */
+            boolean fast;
+            /**
+             * The rows the branch reaches from: those whose address less {@code reachLow} is at most
+             * {@code reachSpan}, unsigned; every row when there is no branch.
+             */
+            long reachLow;
+            long reachSpan;
+            /**
+             * Where and what to write over the stamped words for a row at address {@code a}: the int
+             * {@code (int) (fixBase - (a & fixMask))} at {@code fixAt}, the branch's rel32, or without a
+             * branch the template's first four bytes (a mask of 0), so no branch on its kind is needed.
+             */
+            int fixAt;
+            long fixBase;
+            long fixMask;
+
+            /** {@return whether the branch, if any, reaches its target from a row at {@code a}} */
+            boolean reaches(long a) {
+                return Long.compareUnsigned(a - reachLow, reachSpan) <= 0;
+            }
+
+            /** {@return the int to write at {@link #fixAt} for a row at {@code a}} */
+            int fix(long a) {
+                return (int) (fixBase - (a & fixMask));
+            }
+
+            /** Sets the fields {@link PatchEngine#fastRows} reads in place of {@link Encodings#reachesRel32}. */
+            void prepareFast(Isa isa) {
+                if (branchAt < 0) {
+                    fast = wide;
+                    reachLow = 0;
+                    reachSpan = -1;   // every address, unsigned
+                    fixAt = 0;
+                    fixBase = (int) w0;
+                    fixMask = 0;
+                    return;
+                }
+                // The displacement from a row at a is fixBase - a: target less the branch's end.
+                long base = target - (branchAt + Encodings.BRANCH_REL32_LENGTH);
+                fixAt = branchAt + 1;
+                fixBase = base;
+                fixMask = -1;
+                reachSpan = 0xFFFF_FFFFL;
+                if (isa == Isa.X86_32) {
+                    // Both ends 32-bit addresses: the branch's address a + branchAt in [0, 2^32).
+                    fast = wide && isa.isAddress(target);
+                    reachLow = -branchAt;
+                } else {
+                    // base - a in [-2^31, 2^31 - 1], that is a - (base - (2^31 - 1)) in [0, 2^32 - 1].
+                    fast = wide;
+                    reachLow = base - Integer.MAX_VALUE;
+                }
+            }
         }
 
         /** Every field of a row but its address, packed as a {@link SiteTable} row's shape; never 0. */
@@ -486,6 +566,9 @@ final class PatchEngine {
         }
 
         private void remember(int type, Entry e) {
+            if (!e.fast) {
+                return;
+            }
             if (type >= byType.length) {
                 byType = Arrays.copyOf(byType, Math.max(Integer.highestOneBit(type) << 1, byType.length));
             }
@@ -508,7 +591,8 @@ final class PatchEngine {
             return e != null && e.op == op && write(e, isa, address, out, at) ? e.strategy : null;
         }
 
-        void put(long key, Op op, Strategy strategy, byte[] bytes, int at, int len, int branchAt, long target) {
+        void put(long key, Op op, Isa isa, Strategy strategy, byte[] bytes, int at, int len, int branchAt,
+                long target) {
             Arrays.fill(byType, null);   // an entry of byType may be relearnt for another op: forget them all
             if (2 * (count + 1) > keys.length) {
                 rehash();
@@ -536,6 +620,7 @@ final class PatchEngine {
                 e.w2 = Bytes.getLong(words, 16);
                 e.w3 = Bytes.getLong(words, 24);
             }
+            e.prepareFast(isa);
         }
 
         private void rehash() {

@@ -119,4 +119,50 @@ class PatchPassTemplateTest {
                 () -> pass.apply(CodeBuffer.wrap(text, BASE), bad, nativeOps));
         assertArrayEquals(patched, text);
     }
+
+    /**
+     * The table loop reads each row's original bytes as it writes it, as two words where the array
+     * has them: a site that ends at the array's last byte, and a buffer that is a window in a larger
+     * array, must still be reverted byte for byte, and nothing outside the window changed.
+     */
+    @Test
+    void revertRestoresSitesAtTheArraysEndAndInAWindow() {
+        for (int pad : new int[] {0, 3, 16, 40}) {
+            // Sites every 8 bytes over a window of 200 bytes, the last ending at the window's end;
+            // pad bytes of the array after the window, and 24 before it.
+            int window = 200;
+            PatchSite[] s = new PatchSite[window / 8];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = FORM.site(BASE + 8L * i + 2, i % 2, SiteKind.CALL, ANY, 0);
+            }
+            List<PatchSite> sites = List.of(s);
+            byte[] array = new byte[24 + window + pad];
+            Arrays.fill(array, (byte) 0x5A);
+            for (PatchSite site : sites) {
+                FORM.encode(site, NopTable.P6, array, 24 + (int) (site.address() - BASE));
+            }
+            byte[] pristine = array.clone();
+            SiteTable table = SiteTable.of(Isa.X86_64, sites);
+            CodeBuffer code = CodeBuffer.wrap(array, 24, window, BASE);
+            PatchPass pass = PatchPass.of(PatchOptions.defaults());
+            for (OpsTable ops : List.of(hypervisorOps, nativeOps, hypervisorOps)) {
+                pass.apply(code, table, ops);
+                byte[] once = array.clone();
+                pass.apply(code, table, ops);   // warm: every row from its template, originals read as written
+                assertArrayEquals(once, array, "pad=" + pad);
+                pass.revert();                  // back to the first pass's bytes
+                assertArrayEquals(once, array, "pad=" + pad);
+                pass.apply(code, table, ops);
+                pass.revert();
+                assertArrayEquals(once, array, "pad=" + pad);
+                // Back to the pristine code through a fresh pass's journal of the first pass.
+                System.arraycopy(pristine, 0, array, 0, array.length);
+                PatchPass first = PatchPass.of(PatchOptions.defaults());
+                first.apply(code, table, ops);
+                assertArrayEquals(once, array, "pad=" + pad);
+                first.revert();
+                assertArrayEquals(pristine, array, "pad=" + pad);
+            }
+        }
+    }
 }
