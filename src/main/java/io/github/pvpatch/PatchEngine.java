@@ -164,19 +164,18 @@ final class PatchEngine {
 
     /**
      * A table pass's loop, for the standard patcher without a check over a heap buffer and a table
-     * in address order: the batch rules and the stamping of each row's shape's template fused into
-     * one walk over the table's columns, with the patcher called only for the first row of a shape.
-     * It decides nothing itself: at the first row that breaks a batch rule, or that the patcher
-     * refuses, it gives way (returns -1 having written only the working arrays), and
-     * {@link #checkBatch} then {@link #plan} run over the whole batch and report exactly what they
-     * always do. When it returns a count, {@code original} is not complete (only the rows the
-     * patcher saw were read into it): the pass must be written with {@link #writeTableKeeping},
-     * which reads every row's bytes as it writes them.
+     * in address order: the batch rules, the read of each row's current bytes and the stamping of
+     * its shape's template fused into one walk over the table's columns, with the patcher called
+     * only for the first row of a shape. It decides nothing itself: at the first row that breaks a
+     * batch rule, or that the patcher refuses, it gives way (returns -1 having written only the
+     * working arrays), and {@link #checkBatch} then {@link #plan} run over the whole batch and
+     * report exactly what they always do.
      *
-     * <p>A template of up to {@link #SLACK} bytes is stamped as two (up to 16 bytes) or four 8-byte
-     * words, with no further branch on its length: what lands past its end in {@code patched} is
-     * overwritten by the next site's bytes, or falls in the slack both arrays must have past the
-     * batch's total length (without it, the loop gives way at once).
+     * <p>A site of up to {@link #SLACK} bytes is read and stamped as two (up to 16 bytes) or four
+     * 8-byte words, with no further branch on its length: what lands past its end in
+     * {@code original} and {@code patched} is overwritten by the next site's bytes, or falls in the
+     * slack both arrays must have past the batch's total length (without it, the loop gives way at
+     * once).
      *
      * @return how many rows were patched (all of them), or -1 when the batch must take the general path
      */
@@ -219,35 +218,6 @@ final class PatchEngine {
     }
 
     /**
-     * Writes a table pass {@link #planTable} planned (it returned a count, not -1): for each row, in
-     * row order, first its current bytes from {@code code} into {@code original}, then its
-     * {@code length} bytes of {@code patched} over them. The plan left {@code original} to this
-     * walk, which touches each row's bytes once where reading them in the plan touched them twice.
-     * A row of up to 16 bytes is read as two 8-byte words when the array has them: the bytes past
-     * its end land in {@code original} where the next row's are read next (the rows are in address
-     * order, so those bytes are not written yet), or in its slack.
-     */
-    static void writeTableKeeping(SiteTable table, CodeBuffer code, byte[] patched, byte[] original) {
-        long[] address = table.addressArray();
-        long[] shape = table.shapeArray();
-        int n = table.size();
-        byte[] mem = code.arrayOrNull();
-        long memBase = code.baseAddress() - code.arrayOffset();   // the address of mem[0]
-        int wordsEnd = mem.length - 16;
-        for (int i = 0, at = 0; i < n; i++) {
-            int len = SiteTable.lengthOf(shape[i]);
-            int to = (int) (address[i] - memBase);
-            if (len <= 16 && to <= wordsEnd) {
-                Bytes.copy16(mem, to, original, at);
-            } else {
-                Bytes.copy(mem, to, original, at, len);
-            }
-            Bytes.copy(patched, at, mem, to, len);
-            at += len;
-        }
-    }
-
-    /**
      * {@link #planTable}'s walk: {@link #fastRows} takes every row it can, and each row it stops
      * at is planned here in full (the batch rules, the read, the cache or the patcher).
      */
@@ -260,7 +230,7 @@ final class PatchEngine {
         int at = 0;
         long prevEnd = 0;   // the offset just past the previous row
         while (true) {
-            i = fastRows(table, base, size, patched, strategies, i, at, prevEnd);
+            i = fastRows(table, mem, memOffset, base, size, original, patched, strategies, i, at, prevEnd);
             at = fastAt;
             if (i == n) {
                 return n;
@@ -293,13 +263,14 @@ final class PatchEngine {
     /**
      * Plans rows from {@code i} on (at {@code at} in the working arrays, the previous row ending at
      * offset {@code prevEnd}) for as long as each is one of the common case: it keeps the batch
-     * rules, has at most {@link #SLACK} bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
+     * rules, lies at least {@link #SLACK} bytes before the buffer's end, has at most {@link #SLACK}
+     * bytes, and its shape's template is at hand in {@link Templates#byType} with any branch in
      * reach. The loop calls nothing, so the JIT keeps its values in registers (the JVM saves no
      * register across a call). {@return the first row it did not plan, or the row count}, with
      * its place in the working arrays in {@link #fastAt}.
      */
-    private int fastRows(SiteTable table, long base, long size, byte[] patched, byte[] strategies, int i, int at,
-            long prevEnd) {
+    private int fastRows(SiteTable table, byte[] mem, int memOffset, long base, long size, byte[] original,
+            byte[] patched, byte[] strategies, int i, int at, long prevEnd) {
         long[] address = table.addressArray();
         long[] shape = table.shapeArray();
         Templates.Entry[] recent = templates.byType;
@@ -309,8 +280,8 @@ final class PatchEngine {
             int len = SiteTable.lengthOf(key);
             long a = address[i];
             long offset = a - base;
-            // The batch rules as in tableLoop, and a template that fits the words.
-            if ((offset | size - len - offset | offset - prevEnd | SLACK - len) < 0) {
+            // The batch rules as in tableLoop, and room for the words past the site's start.
+            if ((offset | size - len - offset | offset - prevEnd | size - SLACK - offset | SLACK - len) < 0) {
                 break;
             }
             int type = SiteTable.typeOf(key);
@@ -325,10 +296,14 @@ final class PatchEngine {
             if (!e.reaches(a)) {
                 break;
             }
+            int from = memOffset + (int) offset;
             if (len <= SLACK / 2) {
+                Bytes.copy16(mem, from, original, at);
                 Bytes.putLong(patched, at, e.w0);
                 Bytes.putLong(patched, at + 8, e.w1);
             } else {
+                Bytes.copy16(mem, from, original, at);
+                Bytes.copy16(mem, from + 16, original, at + 16);
                 Bytes.putLong(patched, at, e.w0);
                 Bytes.putLong(patched, at + 8, e.w1);
                 Bytes.putLong(patched, at + 16, e.w2);

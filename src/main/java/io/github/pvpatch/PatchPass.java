@@ -142,14 +142,12 @@ public final class PatchPass {
             outcomes = new byte[n];
         }
         int patchedCount = engine.planTable(sites, code, ops, original, patched, outcomes);
-        if (patchedCount >= 0) {
-            PatchEngine.writeTableKeeping(sites, code, patched, original);
-        } else {
+        if (patchedCount < 0) {
             PatchEngine.Rows rows = PatchEngine.of(sites);
             PatchEngine.checkBatch(code, rows);
             patchedCount = engine.plan(rows, code, ops, original, patched, outcomes, sink);
-            PatchEngine.writeTable(sites, code, patched);
         }
+        PatchEngine.writeTable(sites, code, patched);
         keep(code, sites);
         this.ops = ops;
         return patchedCount;
