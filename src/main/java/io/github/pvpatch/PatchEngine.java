@@ -297,7 +297,10 @@ final class PatchEngine {
                 break;
             }
             int from = memOffset + (int) offset;
-            if (len <= SLACK / 2) {
+            if (len <= 8) {
+                Bytes.putLong(original, at, Bytes.getLong(mem, from));
+                Bytes.putLong(patched, at, e.w0);
+            } else if (len <= SLACK / 2) {
                 Bytes.copy16(mem, from, original, at);
                 Bytes.putLong(patched, at, e.w0);
                 Bytes.putLong(patched, at + 8, e.w1);
