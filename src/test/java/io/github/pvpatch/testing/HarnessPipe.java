@@ -119,11 +119,9 @@ public final class HarnessPipe {
             Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             byte[] b = p.getInputStream().readNBytes(4);
-            p.getInputStream().transferTo(OutputStream.nullOutputStream());
-            p.waitFor(10, TimeUnit.SECONDS);
             p.destroyForcibly();
-            return b.length == 4
-                    && ((b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24) == magic;
+            p.waitFor(10, TimeUnit.SECONDS);
+            return b.length == 4 && le32(b) == magic;
         } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
@@ -151,6 +149,10 @@ public final class HarnessPipe {
     public long u32() throws IOException {
         byte[] b = new byte[4];
         in.readFully(b);
+        return le32(b);
+    }
+
+    private static long le32(byte[] b) {
         return (b[0] & 0xFFL) | (b[1] & 0xFFL) << 8 | (b[2] & 0xFFL) << 16 | (b[3] & 0xFFL) << 24;
     }
 
